@@ -1,0 +1,271 @@
+// SPDX-License-Identifier: GPL-2.0
+
+//! KASAN checks in x86-64 JIT-compiled BPF programs.
+//!
+//! The BPF verifier proves what a program does with its own memory, but the
+//! program still trusts the pointers that helpers and kfuncs hand it, and
+//! the verifier and the JIT can be wrong. Compiled kernel code has KASAN;
+//! without this, JIT-compiled BPF code escapes it.
+//!
+//! `do_jit()` in bpf_jit_comp.c calls the functions at the bottom of this
+//! file: once for the prologue, once before every instruction, once after
+//! the body for the out-of-line tail. They decide what is checked and emit
+//! the checks (see `emit.rs` for the sequences); C keeps the exception
+//! table and the bookkeeping. The thunk in the tail calls
+//! [`bpf_jit_kasan_slow_path`], which recomputes the address of the access
+//! and asks KASAN for its verdict through `kasan_bpf_check_access()`.
+//!
+//! Everything in `bpf_jit_kasan/` is free of the `kernel` crate and is also
+//! compiled into a host crate whose tests decode and execute the emitted
+//! code. This file is the only kernel-specific part.
+//!
+//! Limits: the emitters run in the JIT, in process context, with no locks
+//! of their own and no allocation; the slow path runs wherever BPF programs
+//! run, including NMI and hard-IRQ context, so it must not sleep, allocate
+//! or take locks either.
+
+#[path = "bpf_jit_kasan/asm.rs"]
+pub mod asm;
+#[path = "bpf_jit_kasan/emit.rs"]
+pub mod emit;
+#[path = "bpf_jit_kasan/insn.rs"]
+pub mod insn;
+
+use asm::{Asm, Error};
+use core::ffi::c_int;
+use emit::{Arch, Config, SavedRegs, Site};
+use insn::{Access, BpfInsn};
+use kernel::error::code::{EFAULT, EINVAL, ENOSPC, ERANGE};
+
+/// Room left for the C call and return emitters, which do not check it.
+const ARCH_ROOM: usize = 32;
+
+extern "C" {
+    fn bpf_jit_kasan_arch_call(pprog: *mut *mut u8, func: u64, ip: u64) -> c_int;
+    fn bpf_jit_kasan_arch_ret(pprog: *mut *mut u8, ip: u64);
+    fn bpf_jit_kasan_find_insn(ip: u64, insn: *mut BpfInsn) -> c_int;
+    fn kasan_bpf_check_access(addr: u64, size: usize, write: bool, ip: u64) -> bool;
+}
+
+/// Calls and returns as the rest of the JIT emits them, so that call depth
+/// accounting and return thunks are honoured.
+struct KernelArch;
+
+impl KernelArch {
+    fn emit(asm: &mut Asm<'_>, f: impl FnOnce(*mut *mut u8, u64) -> c_int) -> asm::Result {
+        let ip = asm.pc();
+        let spare = asm.spare();
+        if spare.len() < ARCH_ROOM {
+            return Err(Error::NoSpace);
+        }
+        let start = spare.as_mut_ptr();
+        let mut p = start;
+        if f(&mut p, ip) != 0 {
+            return Err(Error::Range);
+        }
+        // SAFETY: the C emitter advanced `p` within the ARCH_ROOM bytes
+        // after `start`, so both are in the same buffer.
+        let n = unsafe { p.offset_from(start) };
+        asm.advance(usize::try_from(n).map_err(|_| Error::Range)?)
+    }
+}
+
+impl Arch for KernelArch {
+    fn call(&mut self, asm: &mut Asm<'_>, target: u64) -> asm::Result {
+        // SAFETY: `p` points to at least ARCH_ROOM writable bytes, which
+        // is more than a call with depth accounting takes.
+        Self::emit(asm, |p, ip| unsafe { bpf_jit_kasan_arch_call(p, target, ip) })
+    }
+
+    fn ret(&mut self, asm: &mut Asm<'_>) -> asm::Result {
+        Self::emit(asm, |p, ip| {
+            // SAFETY: as above; a return is at most a `jmp rel32`.
+            unsafe { bpf_jit_kasan_arch_ret(p, ip) };
+            0
+        })
+    }
+}
+
+fn errno(e: Error) -> c_int {
+    match e {
+        Error::NoSpace => ENOSPC.to_errno(),
+        Error::Range => ERANGE.to_errno(),
+        Error::Operand => EINVAL.to_errno(),
+    }
+}
+
+/// Runs `f` on an assembler over the C buffer; returns the length emitted
+/// or a negative errno.
+///
+/// # Safety
+///
+/// `cfg` must point to a valid config and `buf` to `cap` writable bytes.
+unsafe fn with_asm(
+    cfg: *const Config,
+    buf: *mut u8,
+    cap: u32,
+    ip: u64,
+    f: impl FnOnce(&mut Asm<'_>, &Config) -> asm::Result,
+) -> c_int {
+    if cfg.is_null() || buf.is_null() {
+        return EFAULT.to_errno();
+    }
+    // SAFETY: the caller promises `buf` has `cap` writable bytes that
+    // nothing else uses while we emit.
+    let buf = unsafe { core::slice::from_raw_parts_mut(buf, cap as usize) };
+    // SAFETY: the caller promises `cfg` is valid for reads.
+    let cfg = unsafe { &*cfg };
+    let mut asm = Asm::new(buf, ip);
+    match f(&mut asm, cfg) {
+        Ok(()) => asm.len() as c_int,
+        Err(e) => errno(e),
+    }
+}
+
+/// Number of accesses in `insns` that are checked, so that the JIT can
+/// leave a program with none exactly as it would without KASAN.
+///
+/// # Safety
+///
+/// `insns` must point to `len` valid instructions.
+#[no_mangle]
+pub unsafe extern "C" fn bpf_jit_kasan_count_checks(insns: *const BpfInsn, len: u32) -> u32 {
+    if insns.is_null() {
+        return 0;
+    }
+    // SAFETY: the caller promises `insns` has `len` instructions.
+    let insns = unsafe { core::slice::from_raw_parts(insns, len as usize) };
+    insns.iter().filter(|i| Access::of(i).is_some()).count() as u32
+}
+
+/// Whether the program keeps the shadow offset in `r12`: the JIT must then
+/// save `r12` in the prologue and restore it on every exit and tail call.
+///
+/// # Safety
+///
+/// `cfg` must point to a valid config.
+#[no_mangle]
+pub unsafe extern "C" fn bpf_jit_kasan_uses_r12(cfg: *const Config) -> bool {
+    // SAFETY: the caller promises `cfg` is valid for reads.
+    !cfg.is_null() && unsafe { &*cfg }.uses_r12()
+}
+
+/// Whether the image needs the out-of-line tail, given the number of
+/// checks in the body.
+///
+/// # Safety
+///
+/// `cfg` must point to a valid config.
+#[no_mangle]
+pub unsafe extern "C" fn bpf_jit_kasan_needs_tail(cfg: *const Config, checks: u32) -> bool {
+    // SAFETY: the caller promises `cfg` is valid for reads.
+    !cfg.is_null() && unsafe { &*cfg }.needs_tail(checks)
+}
+
+/// Emits the end of the prologue (after `r12` is saved) into `buf`, which
+/// runs at `ip`. Returns the length or a negative errno.
+///
+/// # Safety
+///
+/// `cfg` must point to a valid config and `buf` to `cap` writable bytes.
+#[no_mangle]
+pub unsafe extern "C" fn bpf_jit_kasan_emit_prologue(
+    cfg: *const Config,
+    buf: *mut u8,
+    cap: u32,
+    ip: u64,
+) -> c_int {
+    // SAFETY: forwarded from our caller.
+    unsafe { with_asm(cfg, buf, cap, ip, |asm, cfg| emit::emit_prologue(asm, cfg)) }
+}
+
+/// Emits the check for `insn`, if it is checked, into `buf`, which runs at
+/// `ip`; `tail` is the address of the out-of-line tail. Fills `site` and
+/// returns the length (0: not checked) or a negative errno.
+///
+/// # Safety
+///
+/// `cfg` and `insn` must point to valid objects, `buf` to `cap` writable
+/// bytes and `site` to writable memory for one `struct bpf_jit_kasan_site`.
+#[no_mangle]
+pub unsafe extern "C" fn bpf_jit_kasan_emit_check(
+    cfg: *const Config,
+    insn: *const BpfInsn,
+    buf: *mut u8,
+    cap: u32,
+    ip: u64,
+    tail: u64,
+    site: *mut Site,
+) -> c_int {
+    if insn.is_null() || site.is_null() {
+        return EFAULT.to_errno();
+    }
+    // SAFETY: the caller promises `insn` is valid for reads.
+    let Some(access) = Access::of(unsafe { &*insn }) else {
+        // SAFETY: the caller promises `site` is valid for writes.
+        unsafe { site.write(Site::default()) };
+        return 0;
+    };
+    let mut out = Site::default();
+    // SAFETY: forwarded from our caller.
+    let ret = unsafe {
+        with_asm(cfg, buf, cap, ip, |asm, cfg| {
+            out = emit::emit_check(asm, &mut KernelArch, cfg, &access, tail)?;
+            Ok(())
+        })
+    };
+    // SAFETY: the caller promises `site` is valid for writes.
+    unsafe { site.write(out) };
+    ret
+}
+
+/// Emits the out-of-line tail (shadow offset constant if needed, thunk)
+/// into `buf`, which runs at `ip`. Returns the length or a negative errno.
+///
+/// # Safety
+///
+/// `cfg` must point to a valid config and `buf` to `cap` writable bytes.
+#[no_mangle]
+pub unsafe extern "C" fn bpf_jit_kasan_emit_tail(
+    cfg: *const Config,
+    buf: *mut u8,
+    cap: u32,
+    ip: u64,
+) -> c_int {
+    // SAFETY: forwarded from our caller.
+    unsafe {
+        with_asm(cfg, buf, cap, ip, |asm, cfg| {
+            emit::emit_tail(asm, &mut KernelArch, cfg)
+        })
+    }
+}
+
+/// The slow path: called by the thunk when the fast path could not prove an
+/// access valid. Recomputes the access from the BPF instruction at the
+/// faulting address and the saved registers, and lets KASAN judge it.
+///
+/// # Safety
+///
+/// `regs` must point to the registers the thunk saved on its stack.
+#[no_mangle]
+pub unsafe extern "C" fn bpf_jit_kasan_slow_path(regs: *const SavedRegs) {
+    // SAFETY: the thunk passes a pointer to the frame it just pushed, which
+    // lives until we return.
+    let regs = unsafe { &*regs };
+    let mut insn = BpfInsn::default();
+    // SAFETY: `insn` is a valid `struct bpf_insn` to write to.
+    if unsafe { bpf_jit_kasan_find_insn(regs.ip, &mut insn) } != 0 {
+        return;
+    }
+    if let Some(access) = Access::of(&insn) {
+        // SAFETY: KASAN's range check takes any address and size.
+        unsafe {
+            kasan_bpf_check_access(
+                regs.address(&access),
+                access.size.into(),
+                access.write,
+                regs.ip,
+            )
+        };
+    }
+}

@@ -1,0 +1,302 @@
+// SPDX-License-Identifier: GPL-2.0
+
+//! The KASAN check sequences for JIT-compiled BPF: policy over `asm.rs`.
+//!
+//! Inline mode (sysctl 1) puts a fast path before each checked access:
+//!
+//! ```text
+//!     lea   r11, [base + off]        ; the address the access will use
+//!     shr   r11, 3                   ; its shadow byte's offset
+//!     cmp   byte|word [r11 + r12], 0 ; r12 holds KASAN_SHADOW_OFFSET
+//!     jz    1f                       ; granule(s) fully valid: go on
+//!     call  kasan_thunk              ; else ask KASAN (out of line)
+//! 1:  <the access>
+//! ```
+//!
+//! One-byte accesses read one shadow byte; wider ones read the shadow of the
+//! access's granule and the next, so that an access that straddles two
+//! granules is never let through on the first alone. The fast path only
+//! proves accesses valid: anything else (partial granules, poison, wild
+//! addresses) goes to KASAN's own range check, whose verdict is final. The
+//! shadow read is covered by an exception-table entry that skips it on a
+//! fault; `shr`'s flags (ZF clear for any kernel address) then take the
+//! slow path, so a wild pointer gets KASAN's report rather than an oops in
+//! the check.
+//!
+//! `r12` is callee-saved and otherwise only used by arena programs; when the
+//! program has an arena, the offset is added from a constant in the image
+//! instead. `r11` and the flags are JIT temporaries, dead between BPF
+//! instructions; every other register is preserved.
+//!
+//! The single out-of-line thunk per image saves all registers, builds a
+//! frame the unwinder can follow, and calls the slow path with the saved
+//! registers, which end with the address of the access (its return address). The slow
+//! path recomputes the address from the BPF instruction, so sites need no
+//! per-site stub and cost only the bytes above.
+//!
+//! Outline mode (sysctl 2) is the upstream-style reference: every access
+//! calls a `kasan_bpf_{load,store}N()` entry point with the caller-saved
+//! registers pushed and popped around the call.
+
+use crate::asm::{Asm, Error, Mem, Reg, Result, Width};
+use crate::insn::Access;
+
+/// log2 of the KASAN generic granule (`KASAN_SHADOW_SCALE_SHIFT`).
+pub const SHADOW_SCALE_SHIFT: u8 = 3;
+
+/// Instrumentation modes, as `net.core.bpf_jit_kasan` numbers them.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[repr(u8)]
+pub enum Mode {
+    /// No checks.
+    Off = 0,
+    /// Inline fast path, out-of-line slow path.
+    Inline = 1,
+    /// Every access calls into KASAN.
+    Outline = 2,
+}
+
+impl Mode {
+    /// The mode numbered `n`.
+    pub fn new(n: u8) -> Option<Mode> {
+        match n {
+            0 => Some(Mode::Off),
+            1 => Some(Mode::Inline),
+            2 => Some(Mode::Outline),
+            _ => None,
+        }
+    }
+}
+
+/// What the JIT tells the emitter; `struct bpf_jit_kasan_cfg` in C.
+#[derive(Clone, Copy, Debug)]
+#[repr(C)]
+pub struct Config {
+    /// `KASAN_SHADOW_OFFSET`.
+    pub shadow_offset: u64,
+    /// Address of the slow path the thunk calls.
+    pub slow_path: u64,
+    /// Outline entry points, `[write][log2 size]`.
+    pub outline: [[u64; 4]; 2],
+    /// A [`Mode`] number.
+    pub mode: u8,
+    /// Nonzero if `r12` is free to hold the shadow offset (no arena).
+    pub r12_free: u8,
+}
+
+impl Config {
+    fn mode(&self) -> Result<Mode> {
+        Mode::new(self.mode).ok_or(Error::Operand)
+    }
+
+    /// Whether the program keeps the shadow offset in `r12`, which the JIT
+    /// must then save in the prologue and restore on every exit.
+    pub fn uses_r12(&self) -> bool {
+        self.mode == Mode::Inline as u8 && self.r12_free != 0
+    }
+
+    /// Whether the image needs the out-of-line tail after the body.
+    pub fn needs_tail(&self, checks: u32) -> bool {
+        self.mode == Mode::Inline as u8 && checks > 0
+    }
+
+    /// Address of the thunk, given the address of the tail.
+    pub fn thunk_addr(&self, tail: u64) -> u64 {
+        if self.r12_free != 0 {
+            tail
+        } else {
+            tail + 8
+        }
+    }
+}
+
+/// Emission of calls and returns, which depend on the kernel's mitigations
+/// (call depth accounting, return thunks).
+pub trait Arch {
+    /// Emits a call to `target` at the current position.
+    fn call(&mut self, asm: &mut Asm<'_>, target: u64) -> Result;
+    /// Emits a function return.
+    fn ret(&mut self, asm: &mut Asm<'_>) -> Result;
+}
+
+/// Calls and returns with no mitigation: `call rel32`, `ret; int3`.
+pub struct Plain;
+
+impl Arch for Plain {
+    fn call(&mut self, asm: &mut Asm<'_>, target: u64) -> Result {
+        asm.call_rel32(target)
+    }
+
+    fn ret(&mut self, asm: &mut Asm<'_>) -> Result {
+        asm.ret()
+    }
+}
+
+/// What one check emitted; `struct bpf_jit_kasan_site` in C.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+#[repr(C)]
+pub struct Site {
+    /// Bytes emitted (0: the instruction is not checked).
+    pub len: u32,
+    /// Offset of the shadow read that may fault, for the exception table.
+    pub fault_off: u32,
+    /// Length of that instruction (0: no exception-table entry).
+    pub fault_len: u32,
+}
+
+/// Registers the outline mode saves around its call: the caller-saved ones.
+pub const OUTLINE_SAVED: [Reg; 9] = [
+    Reg::Rax,
+    Reg::Rcx,
+    Reg::Rdx,
+    Reg::Rsi,
+    Reg::Rdi,
+    Reg::R8,
+    Reg::R9,
+    Reg::R10,
+    Reg::R11,
+];
+
+/// Registers as the thunk saves them, lowest address first; `rbp` and the
+/// return address follow (see [`SavedRegs`]).
+pub const THUNK_SAVED: [Reg; 14] = [
+    Reg::Rax,
+    Reg::Rbx,
+    Reg::Rcx,
+    Reg::Rdx,
+    Reg::Rsi,
+    Reg::Rdi,
+    Reg::R8,
+    Reg::R9,
+    Reg::R10,
+    Reg::R11,
+    Reg::R12,
+    Reg::R13,
+    Reg::R14,
+    Reg::R15,
+];
+
+/// The register file at a checked access, as the thunk leaves it on the
+/// stack for the slow path.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+#[repr(C)]
+pub struct SavedRegs {
+    /// [`THUNK_SAVED`], in order.
+    pub gpr: [u64; 14],
+    /// `rbp`, the BPF frame pointer.
+    pub rbp: u64,
+    /// Return address of the thunk: the checked access.
+    pub ip: u64,
+}
+
+impl SavedRegs {
+    /// The value `reg` had at the access (`rsp` is not saved: 0).
+    pub fn get(&self, reg: Reg) -> u64 {
+        if reg == Reg::Rbp {
+            return self.rbp;
+        }
+        THUNK_SAVED
+            .iter()
+            .position(|&r| r == reg)
+            .map_or(0, |i| self.gpr[i])
+    }
+
+    /// The address `access` uses, with these registers.
+    pub fn address(&self, access: &Access) -> u64 {
+        self.get(access.base.x86())
+            .wrapping_add(access.off as i64 as u64)
+    }
+}
+
+/// Emits what goes at the end of the prologue, after the JIT saved `r12`.
+pub fn emit_prologue(asm: &mut Asm<'_>, cfg: &Config) -> Result {
+    if cfg.uses_r12() {
+        asm.mov_imm64(Reg::R12, cfg.shadow_offset)?;
+    }
+    Ok(())
+}
+
+/// Emits the check for `access` before the instruction that makes it.
+///
+/// `tail` is the address of the out-of-line tail ([`emit_tail`]) after the
+/// program body, from the JIT's previous pass; the sequence has the same
+/// length whatever its value, so the JIT's passes converge as before.
+pub fn emit_check(
+    asm: &mut Asm<'_>,
+    arch: &mut dyn Arch,
+    cfg: &Config,
+    access: &Access,
+    tail: u64,
+) -> Result<Site> {
+    let start = asm.len();
+    let base = Mem::base(access.base.x86(), access.off.into());
+    let mut site = Site::default();
+
+    match cfg.mode()? {
+        Mode::Off => return Ok(site),
+        Mode::Inline => {
+            asm.lea(Reg::R11, base)?;
+            asm.shr(Reg::R11, SHADOW_SCALE_SHIFT)?;
+            let shadow = if cfg.r12_free != 0 {
+                Mem::Base {
+                    base: Reg::R11,
+                    index: Some(Reg::R12),
+                    disp: 0,
+                }
+            } else {
+                asm.add_load(Reg::R11, Mem::Rip { target: tail })?;
+                Mem::base(Reg::R11, 0)
+            };
+            let width = if access.size == 1 {
+                Width::Byte
+            } else {
+                Width::Word
+            };
+            site.fault_off = (asm.len() - start) as u32;
+            asm.cmp_mem_imm8(width, shadow, 0)?;
+            site.fault_len = (asm.len() - start) as u32 - site.fault_off;
+            let valid = asm.jz_rel8()?;
+            arch.call(asm, cfg.thunk_addr(tail))?;
+            asm.bind_rel8(valid)?;
+        }
+        Mode::Outline => {
+            for r in OUTLINE_SAVED {
+                asm.push(r)?;
+            }
+            asm.lea(Reg::Rdi, base)?;
+            // rsi = address of the access, after the pops below.
+            asm.lea(Reg::Rsi, Mem::Rip { target: asm.pc() })?;
+            let ip_rel = asm.len();
+            let entry = cfg.outline[access.write as usize][access.size_log2()];
+            arch.call(asm, entry)?;
+            for r in OUTLINE_SAVED.iter().rev() {
+                asm.pop(*r)?;
+            }
+            asm.bind_rel32(ip_rel)?;
+        }
+    }
+    site.len = (asm.len() - start) as u32;
+    Ok(site)
+}
+
+/// Emits the out-of-line tail after the program body: the shadow offset
+/// (for programs that cannot keep it in `r12`), then the thunk that saves
+/// every register and calls the slow path with a pointer to them
+/// ([`SavedRegs`], which ends with the thunk's return address: the access).
+pub fn emit_tail(asm: &mut Asm<'_>, arch: &mut dyn Arch, cfg: &Config) -> Result {
+    if cfg.r12_free == 0 {
+        asm.bytes(&cfg.shadow_offset.to_le_bytes())?;
+    }
+    asm.push(Reg::Rbp)?;
+    asm.mov(Reg::Rbp, Reg::Rsp)?;
+    for r in THUNK_SAVED.iter().rev() {
+        asm.push(*r)?;
+    }
+    asm.mov(Reg::Rdi, Reg::Rsp)?;
+    arch.call(asm, cfg.slow_path)?;
+    for r in THUNK_SAVED {
+        asm.pop(r)?;
+    }
+    asm.pop(Reg::Rbp)?;
+    arch.ret(asm)
+}

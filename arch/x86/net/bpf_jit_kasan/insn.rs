@@ -1,0 +1,192 @@
+// SPDX-License-Identifier: GPL-2.0
+
+//! BPF instructions as the JIT sees them, and which of them KASAN checks.
+//!
+//! [`Access::of`] is the single policy decision of what is instrumented. The
+//! emitter uses it when it JITs an instruction, and the slow path uses it
+//! again at run time to recompute the address from the saved registers, so
+//! the two can never disagree. No dependency on the `kernel` crate.
+
+use crate::asm::Reg;
+
+/// `struct bpf_insn` (include/uapi/linux/bpf.h), bit for bit.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+#[repr(C)]
+pub struct BpfInsn {
+    /// Opcode.
+    pub code: u8,
+    /// `dst_reg` in the low nibble, `src_reg` in the high nibble.
+    pub regs: u8,
+    /// Signed offset.
+    pub off: i16,
+    /// Signed immediate.
+    pub imm: i32,
+}
+
+/// Instruction classes, sizes and modes (uapi/linux/bpf_common.h, bpf.h,
+/// linux/filter.h for the kernel-internal PROBE modes).
+pub mod op {
+    /// `BPF_LDX`
+    pub const LDX: u8 = 0x01;
+    /// `BPF_ST`
+    pub const ST: u8 = 0x02;
+    /// `BPF_STX`
+    pub const STX: u8 = 0x03;
+    /// `BPF_W`
+    pub const W: u8 = 0x00;
+    /// `BPF_H`
+    pub const H: u8 = 0x08;
+    /// `BPF_B`
+    pub const B: u8 = 0x10;
+    /// `BPF_DW`
+    pub const DW: u8 = 0x18;
+    /// `BPF_MEM`
+    pub const MEM: u8 = 0x60;
+    /// `BPF_MEMSX`
+    pub const MEMSX: u8 = 0x80;
+    /// `BPF_ATOMIC`
+    pub const ATOMIC: u8 = 0xc0;
+    /// `BPF_PROBE_MEM` (kernel internal)
+    pub const PROBE_MEM: u8 = 0x20;
+    /// `BPF_PROBE_MEMSX` (kernel internal)
+    pub const PROBE_MEMSX: u8 = 0x40;
+    /// `BPF_PROBE_MEM32` (kernel internal)
+    pub const PROBE_MEM32: u8 = 0xa0;
+    /// `BPF_PROBE_ATOMIC` (kernel internal)
+    pub const PROBE_ATOMIC: u8 = 0xe0;
+}
+
+impl BpfInsn {
+    /// Builds an instruction from its fields.
+    pub fn new(code: u8, dst: u8, src: u8, off: i16, imm: i32) -> Self {
+        BpfInsn {
+            code,
+            regs: (src & 0xf) << 4 | (dst & 0xf),
+            off,
+            imm,
+        }
+    }
+
+    /// `dst_reg`.
+    pub fn dst(&self) -> u8 {
+        self.regs & 0xf
+    }
+
+    /// `src_reg`.
+    pub fn src(&self) -> u8 {
+        self.regs >> 4
+    }
+}
+
+/// A BPF register that the x86 JIT maps to a hardware register: R0-R10 and
+/// the blinding register AX. The type cannot hold anything else.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct BpfReg(u8);
+
+impl BpfReg {
+    /// The frame pointer, R10.
+    pub const FP: BpfReg = BpfReg(10);
+    /// The constant-blinding register (`BPF_REG_AX`).
+    pub const AX: BpfReg = BpfReg(11);
+
+    /// Every register, R0 to R10, then AX.
+    pub const ALL: [BpfReg; 12] = [
+        BpfReg(0),
+        BpfReg(1),
+        BpfReg(2),
+        BpfReg(3),
+        BpfReg(4),
+        BpfReg(5),
+        BpfReg(6),
+        BpfReg(7),
+        BpfReg(8),
+        BpfReg(9),
+        BpfReg(10),
+        BpfReg(11),
+    ];
+
+    /// The register numbered `n`, if the JIT has one.
+    pub fn new(n: u8) -> Option<Self> {
+        (n <= 11).then_some(BpfReg(n))
+    }
+
+    /// The BPF register number.
+    pub fn num(self) -> u8 {
+        self.0
+    }
+
+    /// The x86-64 register, as `reg2hex[]` in bpf_jit_comp.c maps it.
+    pub fn x86(self) -> Reg {
+        const MAP: [Reg; 12] = [
+            Reg::Rax, // R0
+            Reg::Rdi, // R1
+            Reg::Rsi, // R2
+            Reg::Rdx, // R3
+            Reg::Rcx, // R4
+            Reg::R8,  // R5
+            Reg::Rbx, // R6
+            Reg::R13, // R7
+            Reg::R14, // R8
+            Reg::R15, // R9
+            Reg::Rbp, // R10 (frame pointer)
+            Reg::R10, // AX
+        ];
+        MAP[self.0 as usize]
+    }
+}
+
+/// One memory access that KASAN checks.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Access {
+    /// Register holding the base address.
+    pub base: BpfReg,
+    /// Offset added to the base.
+    pub off: i16,
+    /// Access size in bytes: 1, 2, 4 or 8.
+    pub size: u8,
+    /// Whether the access writes (stores and all atomics).
+    pub write: bool,
+}
+
+impl Access {
+    /// The access `insn` makes, if KASAN checks it.
+    ///
+    /// Checked: LDX MEM and MEMSX, STX MEM, ST MEM of every size, and STX
+    /// ATOMIC W and DW (every operation, as a write of the operand size).
+    /// Not checked: accesses based on the frame pointer (the stack has no
+    /// redzones and guard pages already cover it), the PROBE modes (they
+    /// may fault by design and the exception table handles them), and
+    /// everything else, which does not access memory through a register.
+    pub fn of(insn: &BpfInsn) -> Option<Access> {
+        let class = insn.code & 0x07;
+        let mode = insn.code & 0xe0;
+        let size = match insn.code & 0x18 {
+            op::B => 1,
+            op::H => 2,
+            op::W => 4,
+            _ => 8,
+        };
+        let (base, write) = match (class, mode) {
+            (op::LDX, op::MEM) => (insn.src(), false),
+            (op::LDX, op::MEMSX) if size < 8 => (insn.src(), false),
+            (op::ST, op::MEM) | (op::STX, op::MEM) => (insn.dst(), true),
+            (op::STX, op::ATOMIC) if size >= 4 => (insn.dst(), true),
+            _ => return None,
+        };
+        let base = BpfReg::new(base)?;
+        if base == BpfReg::FP {
+            return None;
+        }
+        Some(Access {
+            base,
+            off: insn.off,
+            size,
+            write,
+        })
+    }
+
+    /// log2 of the size, 0 to 3.
+    pub fn size_log2(&self) -> usize {
+        self.size.trailing_zeros() as usize
+    }
+}

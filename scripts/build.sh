@@ -1,0 +1,49 @@
+#!/bin/bash
+# SPDX-License-Identifier: GPL-2.0
+# Build steps against the prepared source and config: kernel, modules,
+# selftests. Each is incremental; logs go to out/logs/.
+. "$(dirname "$0")/common.sh"
+
+mkdir -p "$OUT/logs"
+step=$1
+
+run_logged() {
+	local name=$1
+	shift
+	local logf="$OUT/logs/$name.log"
+	local t0=$SECONDS
+	log "$name: $* (log: $logf)"
+	if ! "$@" > "$logf" 2>&1; then
+		grep -E "error|Error|ERROR" "$logf" | head -40 >&2 || true
+		tail -20 "$logf" >&2
+		die "$name failed; see $logf"
+	fi
+	log "$name: done in $((SECONDS - t0)) s"
+}
+
+KMOD_DIR=$SRC/tools/testing/selftests/bpf/bpf_kasan_testmod
+
+case $step in
+kernel)
+	run_logged kernel kmake -j"$JOBS" all
+	;;
+modules)
+	[ -d "$KMOD_DIR" ] || { log "no $KMOD_DIR yet: skipping"; exit 0; }
+	run_logged modules make -C "$BUILD" M="$KMOD_DIR" "${KMAKE_VARS[@]}" \
+		-j"$JOBS" modules
+	;;
+selftests)
+	# Stale dependency files of an interrupted build break the next one.
+	if [ ! -f "$SELFTESTS/test_progs" ]; then
+		find "$SELFTESTS" -name '*.test.d' -delete 2>/dev/null || true
+	fi
+	run_logged selftests make -C "$SRC/tools/testing/selftests/bpf" \
+		-j"$JOBS" LLVM=-19 CLANG=clang-19 LLC=llc-19 \
+		LLVM_STRIP=llvm-strip-19 LLVM_OBJCOPY=llvm-objcopy-19 \
+		"${KMAKE_VARS[@]}" KDIR="$BUILD" VMLINUX_BTF="$BUILD/vmlinux" \
+		OUTPUT="$SELFTESTS" test_progs test_verifier
+	;;
+*)
+	die "usage: $0 kernel|modules|selftests"
+	;;
+esac

@@ -1,0 +1,62 @@
+#!/bin/bash
+# SPDX-License-Identifier: GPL-2.0
+# `make patches`: the series as git-am-able patches, each with the new files
+# patches/series assigns to it, in out/patches/. Then checks that they apply
+# with `git am` to a repository of the pristine files and give exactly the
+# prepared tree.
+. "$(dirname "$0")/common.sh"
+
+DEST=$OUT/patches
+WORK=$OUT/patches-work
+ID=(-c user.name=kasan-ebpf -c user.email=kasan-ebpf@example.org)
+rm -rf "$WORK" "$DEST"
+mkdir -p "$WORK" "$DEST"
+
+mapfile -t LINES < <(sed -e 's/#.*//' -e '/^[[:space:]]*$/d' "$TOP/patches/series")
+touched() {
+	for l in "${LINES[@]}"; do
+		set -- $l
+		sed -n 's#^--- a/##p' "$TOP/patches/$1"
+	done | sort -u
+}
+
+pristine_repo() {
+	local dir=$1
+	mkdir -p "$dir"
+	git -C "$dir" init -q
+	touched | while read -r f; do
+		mkdir -p "$dir/$(dirname "$f")"
+		cp "$PRISTINE/$f" "$dir/$f"
+	done
+	git -C "$dir" add -A
+	git "${ID[@]}" -C "$dir" commit -q -m "pristine $KSRC_VERSION"
+}
+
+pristine_repo "$WORK"
+for l in "${LINES[@]}"; do
+	set -- $l
+	p=$1
+	shift
+	git "${ID[@]}" -C "$WORK" am -q "$TOP/patches/$p" ||
+		die "patches/$p does not apply with git am"
+	for f in "$@"; do
+		mkdir -p "$WORK/$(dirname "$f")"
+		cp "$TOP/$f" "$WORK/$f"
+	done
+	if [ $# -gt 0 ]; then
+		git -C "$WORK" add -- "$@"
+		git "${ID[@]}" -C "$WORK" commit -q --amend --no-edit
+	fi
+done
+git -C "$WORK" format-patch -q --zero-commit -o "$DEST" HEAD~${#LINES[@]}
+
+# Check: git am onto a fresh pristine repository gives the prepared tree.
+CHECK=$OUT/patches-check
+rm -rf "$CHECK"
+pristine_repo "$CHECK"
+git "${ID[@]}" -C "$CHECK" am -q "$DEST"/*.patch || die "exported series does not apply"
+git -C "$CHECK" ls-files | while read -r f; do
+	cmp -s "$CHECK/$f" "$SRC/$f" || die "$f differs from the prepared tree"
+done
+rm -rf "$CHECK"
+log "series exported to $DEST ($(ls "$DEST" | wc -l) patches); git am check passed"

@@ -1,0 +1,46 @@
+#!/bin/bash
+# SPDX-License-Identifier: GPL-2.0
+# Boot the kernel in QEMU (TCG: /dev/kvm hangs guests on this machine kind)
+# and run one job of scripts/guest/jobs/ (or a shell). The console log is
+# kept in out/logs/; the guest's exit status is this script's. A guest that
+# panics, hangs or never reports is a failure.
+. "$(dirname "$0")/common.sh"
+
+JOB=${1:-shell}
+TIMEOUT=${GUEST_TIMEOUT:-1500}
+KERNEL=$BUILD/arch/x86/boot/bzImage
+IMG=$OUT/initramfs.cpio
+[ -f "$KERNEL" ] || die "$KERNEL is missing: make kernel"
+if [ "$JOB" = shell ] && [ -n "${2:-}" ]; then
+	"$TOP/scripts/mkinitramfs.sh" "$2"
+fi
+[ -f "$IMG" ] || die "$IMG is missing: make initramfs"
+
+mkdir -p "$OUT/logs"
+LOGF=$OUT/logs/guest-$JOB-$(date +%Y%m%d-%H%M%S).log
+ln -sf "$(basename "$LOGF")" "$OUT/logs/guest-$JOB.log"
+APPEND="console=ttyS0 panic=-1 panic_on_warn=0 kasan_multi_shot"
+APPEND+=" kasan_ebpf.job=$JOB"
+
+QEMU=(qemu-system-x86_64 -machine q35 -cpu max -m 4G -smp 2
+      -kernel "$KERNEL" -initrd "$IMG" -append "$APPEND"
+      -nographic -no-reboot -monitor none -serial stdio)
+log "booting $JOB (TCG, timeout ${TIMEOUT}s); console: $LOGF"
+if [ "$JOB" = shell ] && [ -z "${2:-}" ] && [ -t 0 ]; then
+	"${QEMU[@]}" | tee "$LOGF"
+	exit 0
+fi
+set +e
+timeout --foreground -k 10 "$TIMEOUT" "${QEMU[@]}" < /dev/null 2>&1 |
+	tee "$LOGF" | sed -u -n '/KASAN_EBPF_GUEST_EXIT=/!p' | tr -d '\r'
+qrc=${PIPESTATUS[0]}
+set -e
+rc=$(grep -a -o 'KASAN_EBPF_GUEST_EXIT=[0-9]*' "$LOGF" | tail -1 | cut -d= -f2)
+if [ -z "$rc" ]; then
+	[ "$qrc" = 124 ] && warn "the guest timed out after ${TIMEOUT}s"
+	warn "the guest never reported an exit status (qemu: $qrc); console tail:"
+	tail -40 "$LOGF" | tr -d '\r' >&2
+	exit 1
+fi
+[ "$rc" = 0 ] || warn "guest job $JOB failed with status $rc (console: $LOGF)"
+exit "$rc"

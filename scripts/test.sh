@@ -1,0 +1,49 @@
+#!/bin/bash
+# SPDX-License-Identifier: GPL-2.0
+# `make test`: the host tests of the emitter (cargo), then the build and the
+# in-guest tests. Prints "N passed, N failed[, N skipped]" last; exits non-
+# zero on any failure or if the guest never reported.
+. "$(dirname "$0")/common.sh"
+
+mkdir -p "$OUT/logs"
+passed=0 failed=0 skipped=0
+summary() {
+	echo "$passed passed, $failed failed${skipped:+, $skipped skipped}"
+}
+trap 'summary' EXIT
+
+# 1. Host: cargo test over the emitter core (decode and execute).
+"$TOP/scripts/setup.sh"
+log "host tests (cargo test --release in host/)"
+set +e
+(cd "$TOP/host" && cargo test --release 2>&1) | tee "$OUT/logs/host-test.log"
+hrc=${PIPESTATUS[0]}
+set -e
+while read -r p f i; do
+	passed=$((passed + p)); failed=$((failed + f)); skipped=$((skipped + i))
+done < <(sed -n 's/^test result: [a-zA-Z]*\. \([0-9]*\) passed; \([0-9]*\) failed; \([0-9]*\) ignored.*/\1 \2 \3/p' \
+	"$OUT/logs/host-test.log")
+if [ "$hrc" != 0 ] && [ "$failed" = 0 ]; then
+	failed=1	# cargo failed before running tests (build error)
+fi
+
+# 2. Build everything the guest needs (incremental), then boot and test.
+make -C "$TOP" --no-print-directory initramfs
+set +e
+"$TOP/scripts/run-guest.sh" test
+grc=$?
+set -e
+glog=$OUT/logs/guest-test.log
+# test_progs prints one line per subtest: "#12/3    kasan_ebpf/uaf_ldx_8:OK".
+read -r gp gf gs < <(tr -d '\r' < "$glog" | awk '
+	/^#[0-9]+\/[0-9]+ +[^ ]+:OK$/ { p++ }
+	/^#[0-9]+\/[0-9]+ +[^ ]+:FAIL$/ { f++ }
+	/^#[0-9]+\/[0-9]+ +[^ ]+:SKIP$/ { s++ }
+	/^kasan_ebpf-check: PASS/ { p++ }
+	/^kasan_ebpf-check: FAIL/ { f++ }
+	END { print p + 0, f + 0, s + 0 }')
+passed=$((passed + gp)); failed=$((failed + gf)); skipped=$((skipped + gs))
+if [ "$grc" != 0 ] && [ "$gf" = 0 ]; then
+	failed=$((failed + 1))	# the guest failed or never reported
+fi
+[ "$failed" = 0 ] && [ "$hrc" = 0 ] && [ "$grc" = 0 ]
