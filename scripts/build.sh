@@ -28,11 +28,17 @@ kernel)
 	run_logged kernel kmake -j"$JOBS" all
 	;;
 modules)
-	[ -d "$KMOD_DIR" ] || { log "no $KMOD_DIR yet: skipping"; exit 0; }
+	[ -d "$KMOD_DIR" ] || die "$KMOD_DIR is missing: run scripts/prepare-src.sh"
+	# kbuild does not rebuild external modules when the kernel changed
+	# (their BTF and the Rust crates they link must match it): do it here.
+	if [ "$BUILD/vmlinux" -nt "$KMOD_DIR/bpf_kasan_testmod.ko" ]; then
+		make -C "$BUILD" M="$KMOD_DIR" "${KMAKE_VARS[@]}" clean >/dev/null
+	fi
 	run_logged modules make -C "$BUILD" M="$KMOD_DIR" "${KMAKE_VARS[@]}" \
 		-j"$JOBS" modules
 	;;
 selftests)
+	mkdir -p "$SELFTESTS"
 	# Stale dependency files of an interrupted build break the next one.
 	if [ ! -f "$SELFTESTS/test_progs" ]; then
 		find "$SELFTESTS" -name '*.test.d' -delete 2>/dev/null || true

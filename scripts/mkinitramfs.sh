@@ -20,8 +20,11 @@ printf '%s\n' "$CMD" > "$ROOT/kasan-ebpf/cmd"
 add_bin() {
 	local f=$1 dst=$ROOT/kasan-ebpf/$(basename "$1")
 	cp "$f" "$dst"
-	# The shared libraries it needs, at their host paths.
-	ldd "$f" 2>/dev/null | grep -o '/[^ ]*' | while read -r lib; do
+	# The shared libraries it needs, at their host paths (none for
+	# modules and BPF objects, which ldd rejects).
+	local libs lib
+	libs=$(ldd "$f" 2>/dev/null | grep -o '/[^ ]*' || true)
+	for lib in $libs; do
 		mkdir -p "$ROOT$(dirname "$lib")"
 		cp -L "$lib" "$ROOT$lib"
 	done
@@ -30,6 +33,10 @@ add_bin() {
 for f in test_progs test_verifier bpf_testmod.ko tools/sbin/bpftool \
 	 kasan_ebpf.bpf.o; do
 	[ -e "$SELFTESTS/$f" ] && add_bin "$SELFTESTS/$f"
+done
+# Extra binaries (e.g. the benchmark's) that scripts put in out/guest-extra/.
+for f in "$OUT"/guest-extra/*; do
+	[ -f "$f" ] && add_bin "$f"
 done
 KMOD=$SRC/tools/testing/selftests/bpf/bpf_kasan_testmod/bpf_kasan_testmod.ko
 [ -f "$KMOD" ] && cp "$KMOD" "$ROOT/kasan-ebpf/"

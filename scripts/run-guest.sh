@@ -19,7 +19,7 @@ fi
 mkdir -p "$OUT/logs"
 LOGF=$OUT/logs/guest-$JOB-$(date +%Y%m%d-%H%M%S).log
 ln -sf "$(basename "$LOGF")" "$OUT/logs/guest-$JOB.log"
-APPEND="console=ttyS0 panic=-1 panic_on_warn=0 kasan_multi_shot"
+APPEND="console=ttyS0 panic=-1 panic_on_warn=0 kasan_multi_shot no5lvl"
 APPEND+=" kasan_ebpf.job=$JOB"
 
 QEMU=(qemu-system-x86_64 -machine q35 -cpu max -m 4G -smp 2

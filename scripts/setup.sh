@@ -5,13 +5,13 @@
 . "$(dirname "$0")/common.sh"
 
 PKGS=(rustc-web rust-web-src libclang-dev clang lld llvm clang-19 llvm-19
-      lld-19 libclang-19-dev flex bison bc libelf-dev libssl-dev zlib1g-dev
+      lld-19 libclang-19-dev llvm-19-dev flex bison bc libelf-dev libssl-dev zlib1g-dev
       libzstd-dev pkg-config libcap-dev dwarves cpio busybox-static kmod
       qemu-system-x86 xz-utils python3-matplotlib make gcc libc6-dev)
 
 missing=()
 for p in "${PKGS[@]}"; do
-	dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "ok installed" ||
+	dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep "ok installed" >/dev/null ||
 		missing+=("$p")
 done
 have_src=$(dpkg-query -W -f='${Version}' "$KSRC_PKG" 2>/dev/null || true)
@@ -21,7 +21,7 @@ SUDO=
 if [ ${#missing[@]} -gt 0 ] || [ "$have_src" != "$KSRC_VERSION" ]; then
 	log "apt: installing ${missing[*]} $KSRC_PKG"
 	$SUDO apt-get update -q >/dev/null
-	if apt-cache madison "$KSRC_PKG" | grep -qF "| $KSRC_VERSION |"; then
+	if apt-cache madison "$KSRC_PKG" | grep -F "| $KSRC_VERSION |" >/dev/null; then
 		src="$KSRC_PKG=$KSRC_VERSION"
 	else
 		warn "$KSRC_PKG $KSRC_VERSION is gone from the archive:"

@@ -154,7 +154,10 @@ fn thunk_saves_everything_and_keeps_a_frame() {
 fn prologue_loads_the_shadow_offset_only_when_r12_is_used() {
     let mut buf = [0u8; 16];
     for (c, want) in [
-        (cfg(Mode::Inline, true), vec![format!("mov r12,0x{SHADOW:x}")]),
+        (
+            cfg(Mode::Inline, true),
+            vec![format!("mov r12,0x{SHADOW:x}")],
+        ),
         (cfg(Mode::Inline, false), vec![]),
         (cfg(Mode::Outline, true), vec![]),
     ] {
@@ -173,14 +176,24 @@ fn which_instructions_are_checked() {
         let ldx = BpfInsn::new(op::LDX | op::MEM | sz, 0, 3, 12, 0);
         assert_eq!(
             Access::of(&ldx),
-            Some(Access { base: BpfReg::new(3).unwrap(), off: 12, size: n, write: false })
+            Some(Access {
+                base: BpfReg::new(3).unwrap(),
+                off: 12,
+                size: n,
+                write: false
+            })
         );
         let stx = BpfInsn::new(op::STX | op::MEM | sz, 4, 5, -2, 0);
         let st = BpfInsn::new(op::ST | op::MEM | sz, 4, 0, -2, 77);
         for i in [stx, st] {
             assert_eq!(
                 Access::of(&i),
-                Some(Access { base: BpfReg::new(4).unwrap(), off: -2, size: n, write: true })
+                Some(Access {
+                    base: BpfReg::new(4).unwrap(),
+                    off: -2,
+                    size: n,
+                    write: true
+                })
             );
         }
         // Sign-extending loads exist for 1, 2 and 4 bytes.
@@ -188,8 +201,14 @@ fn which_instructions_are_checked() {
         assert_eq!(Access::of(&ldsx).is_some(), n < 8);
         // PROBE modes are never checked.
         for mode in [op::PROBE_MEM, op::PROBE_MEMSX, op::PROBE_MEM32] {
-            assert_eq!(Access::of(&BpfInsn::new(op::LDX | mode | sz, 0, 3, 0, 0)), None);
-            assert_eq!(Access::of(&BpfInsn::new(op::STX | mode | sz, 3, 0, 0, 0)), None);
+            assert_eq!(
+                Access::of(&BpfInsn::new(op::LDX | mode | sz, 0, 3, 0, 0)),
+                None
+            );
+            assert_eq!(
+                Access::of(&BpfInsn::new(op::STX | mode | sz, 3, 0, 0, 0)),
+                None
+            );
         }
     }
     // Atomics: every operation on W and DW, as writes.
@@ -198,7 +217,12 @@ fn which_instructions_are_checked() {
             let a = BpfInsn::new(op::STX | op::ATOMIC | sz, 2, 1, 8, imm);
             assert_eq!(
                 Access::of(&a),
-                Some(Access { base: BpfReg::new(2).unwrap(), off: 8, size: n, write: true })
+                Some(Access {
+                    base: BpfReg::new(2).unwrap(),
+                    off: 8,
+                    size: n,
+                    write: true
+                })
             );
             let p = BpfInsn::new(op::STX | op::PROBE_ATOMIC | sz, 2, 1, 8, imm);
             assert_eq!(Access::of(&p), None);
@@ -206,8 +230,15 @@ fn which_instructions_are_checked() {
     }
     // Not memory accesses through a register: ALU, jumps, LD_IMM64, LD_ABS.
     for code in [0x07, 0xbf, 0x05, 0x85, 0x95, 0x18, 0x20, 0x30, 0x40] {
-        assert_eq!(Access::of(&BpfInsn::new(code, 1, 2, 0, 0)), None, "{code:#x}");
+        assert_eq!(
+            Access::of(&BpfInsn::new(code, 1, 2, 0, 0)),
+            None,
+            "{code:#x}"
+        );
     }
     // A register the JIT does not have.
-    assert_eq!(Access::of(&BpfInsn::new(op::LDX | op::MEM | op::W, 0, 12, 0, 0)), None);
+    assert_eq!(
+        Access::of(&BpfInsn::new(op::LDX | op::MEM | op::W, 0, 12, 0, 0)),
+        None
+    );
 }

@@ -223,7 +223,11 @@ fn frame_pointer_accesses_are_not_checked() {
         op::ST | op::MEM | op::B,
         op::STX | op::ATOMIC | op::DW,
     ] {
-        let base = if code & 7 == op::LDX { (0, 10) } else { (10, 1) };
+        let base = if code & 7 == op::LDX {
+            (0, 10)
+        } else {
+            (10, 1)
+        };
         let insn = BpfInsn::new(code, base.0, base.1, -8, 0);
         assert_eq!(Access::of(&insn), None, "{insn:?}");
     }

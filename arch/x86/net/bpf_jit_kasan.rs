@@ -33,9 +33,13 @@ pub mod insn;
 
 use asm::{Asm, Error};
 use core::ffi::c_int;
+use core::sync::atomic::{AtomicBool, Ordering};
 use emit::{Arch, Config, SavedRegs, Site};
 use insn::{Access, BpfInsn};
 use kernel::error::code::{EFAULT, EINVAL, ENOSPC, ERANGE};
+
+/// Prefix of this file's kernel log messages.
+const __LOG_PREFIX: &[u8] = b"bpf_jit_kasan\0";
 
 /// Room left for the C call and return emitters, which do not check it.
 const ARCH_ROOM: usize = 32;
@@ -74,7 +78,9 @@ impl Arch for KernelArch {
     fn call(&mut self, asm: &mut Asm<'_>, target: u64) -> asm::Result {
         // SAFETY: `p` points to at least ARCH_ROOM writable bytes, which
         // is more than a call with depth accounting takes.
-        Self::emit(asm, |p, ip| unsafe { bpf_jit_kasan_arch_call(p, target, ip) })
+        Self::emit(asm, |p, ip| unsafe {
+            bpf_jit_kasan_arch_call(p, target, ip)
+        })
     }
 
     fn ret(&mut self, asm: &mut Asm<'_>) -> asm::Result {
@@ -257,15 +263,26 @@ pub unsafe extern "C" fn bpf_jit_kasan_slow_path(regs: *const SavedRegs) {
     if unsafe { bpf_jit_kasan_find_insn(regs.ip, &mut insn) } != 0 {
         return;
     }
-    if let Some(access) = Access::of(&insn) {
-        // SAFETY: KASAN's range check takes any address and size.
-        unsafe {
-            kasan_bpf_check_access(
-                regs.address(&access),
-                access.size.into(),
-                access.write,
+    let Some(access) = Access::of(&insn) else {
+        // The JIT only calls the thunk before a checked access: this is a
+        // bug in the offset table, and the access goes unchecked.
+        static WARNED: AtomicBool = AtomicBool::new(false);
+        if !WARNED.swap(true, Ordering::Relaxed) {
+            kernel::pr_warn!(
+                "no checked access at {:#x} (code {:#04x}): not checked\n",
                 regs.ip,
-            )
-        };
-    }
+                insn.code
+            );
+        }
+        return;
+    };
+    // SAFETY: KASAN's range check takes any address and size.
+    unsafe {
+        kasan_bpf_check_access(
+            regs.address(&access),
+            access.size.into(),
+            access.write,
+            regs.ip,
+        )
+    };
 }

@@ -1,0 +1,288 @@
+// SPDX-License-Identifier: GPL-2.0
+
+//! Memory with a known KASAN state, for testing KASAN checks in JIT-compiled BPF programs.
+//!
+//! This is the core of `bpf_kasan_testmod`. Its kfuncs hand a BPF program a pointer, and the
+//! selftest knows what KASAN must say about every access through it:
+//!
+//! - [`uaf`]: into a `kmalloc` object that was just freed: it sits in KASAN's quarantine, poisoned,
+//!   so every access is a slab-use-after-free.
+//! - [`kmalloc_oob`]: into a live `kmalloc` object, placed so that accesses can run past the
+//!   requested size into the rest of the slab object: slab-out-of-bounds, including the partial
+//!   last granule when the size is not a multiple of 8.
+//! - [`vmalloc_oob`]: the same in a `vmalloc` area: vmalloc-out-of-bounds past the requested size.
+//! - [`kmalloc_valid`]: a live buffer, where no access may ever report.
+//!
+//! Live allocations are kept in a [`Registry`] until `bpf_kasan_free_all()` or module unload.
+//!
+//! # Why the bad accesses are harmless
+//!
+//! The verifier lets a program access `[p, p + rdwr_buf_size)` of a returned pointer `p`, and the
+//! selftests also run their bad accesses with the KASAN checks switched off. So each window is
+//! checked here to lie in memory that nobody else uses, whatever the program writes there:
+//!
+//! - `kmalloc`: within the slab object, whose bytes past the requested size are unused slack
+//!   (`kmalloc_size_roundup()`); KASAN's own metadata lies outside the object.
+//! - `vmalloc`: within the last mapped page of the area, whose tail is unused.
+//! - freed `kmalloc`: past [`UAF_MIN_OFFSET`], where KASAN keeps the quarantine link of a freed
+//!   object, and the quarantine keeps the object from being reused while the program runs.
+//!
+//! # Why there is C in this module
+//!
+//! The kfuncs are C functions in `bpf_kasan_kfuncs.c` that forward to the `extern "C"` functions
+//! at the bottom of this file. In 6.12, pahole skips Rust compilation units when it generates
+//! BTF, so a Rust function has no BTF `FUNC` record and the verifier cannot call it; and the
+//! kernel crate has no API for kfunc sets or `register_btf_kfunc_id_set()`.
+
+use core::ptr;
+use core::sync::atomic::{AtomicPtr, Ordering};
+use kernel::bindings;
+use kernel::error::to_result;
+use kernel::ffi::c_int;
+use kernel::new_mutex;
+use kernel::page::PAGE_SIZE;
+use kernel::prelude::*;
+use kernel::sync::Mutex;
+
+module! {
+    type: BpfKasanTestmod,
+    name: "bpf_kasan_testmod",
+    author: "kasan-ebpf",
+    description: "kfuncs returning freed or out-of-bounds memory to test KASAN in BPF programs",
+    license: "GPL",
+}
+
+/// Largest `kmalloc` object handed out: larger ones come from the page allocator, not a slab.
+const KMALLOC_MAX_OBJ: usize = PAGE_SIZE;
+
+/// Largest `vmalloc` area handed out.
+const VMALLOC_MAX_OBJ: usize = 16 * PAGE_SIZE;
+
+/// Smallest offset into a freed object that a use-after-free pointer may have.
+///
+/// Generic KASAN stores `struct kasan_free_meta` (the quarantine link and the free stack, 16 or 24
+/// bytes) at the start of a freed `kmalloc` object. A store there would corrupt the quarantine.
+const UAF_MIN_OFFSET: usize = 32;
+
+/// Most allocations kept live at once, so that a looping program cannot exhaust memory.
+const MAX_LIVE: usize = 4096;
+
+/// The allocations handed out that are still live.
+///
+/// Dropping a buffer frees it with the allocator it came from.
+struct Registry {
+    /// Buffers from `kmalloc`.
+    kmalloc: KVec<KVec<u8>>,
+    /// Buffers from `vmalloc`.
+    vmalloc: KVec<VVec<u8>>,
+}
+
+impl Registry {
+    /// Creates an empty registry.
+    fn new() -> Self {
+        Self {
+            kmalloc: KVec::new(),
+            vmalloc: KVec::new(),
+        }
+    }
+
+    /// Returns the number of live allocations.
+    fn len(&self) -> usize {
+        self.kmalloc.len() + self.vmalloc.len()
+    }
+
+    /// Fails with `ENOSPC` if another allocation would exceed [`MAX_LIVE`].
+    fn check_room(&self) -> Result {
+        if self.len() >= MAX_LIVE {
+            return Err(ENOSPC);
+        }
+        Ok(())
+    }
+
+    /// Frees every live allocation and returns how many there were.
+    fn free_all(&mut self) -> usize {
+        let freed = self.len();
+        self.kmalloc = KVec::new();
+        self.vmalloc = KVec::new();
+        freed
+    }
+}
+
+/// The registry of the loaded module instance, for the kfuncs, which get no context argument.
+///
+/// Non-null from just before the kfuncs are registered until the module instance is dropped.
+static REGISTRY: AtomicPtr<Mutex<Registry>> = AtomicPtr::new(ptr::null_mut());
+
+/// Runs `f` on the locked registry.
+fn with_registry<R>(f: impl FnOnce(&mut Registry) -> Result<R>) -> Result<R> {
+    let registry = REGISTRY.load(Ordering::Acquire);
+    if registry.is_null() {
+        return Err(ENODEV);
+    }
+    // SAFETY: A non-null `REGISTRY` points to the mutex owned by the module instance, which is
+    // only dropped at module unload. The kfuncs are the only callers, and every BPF program that
+    // calls a kfunc of this module holds a reference on the module while it exists, so no call can
+    // be running, or start, once the module is being unloaded.
+    let registry = unsafe { &*registry };
+    f(&mut registry.lock())
+}
+
+/// Checks that the window `[offset, offset + buf_size)` is not empty and lies within `limit`
+/// bytes, and returns `(offset, buf_size)` as `usize`.
+fn window(offset: u32, buf_size: c_int, limit: usize) -> Result<(usize, usize)> {
+    let offset = usize::try_from(offset)?;
+    let buf_size = usize::try_from(buf_size)?;
+    let end = offset.checked_add(buf_size).ok_or(EINVAL)?;
+    if buf_size == 0 || end > limit {
+        return Err(EINVAL);
+    }
+    Ok((offset, buf_size))
+}
+
+/// Converts and checks an object size: at least one byte, at most `max`.
+fn obj_size(size: u32, max: usize) -> Result<usize> {
+    let size = usize::try_from(size)?;
+    if size == 0 || size > max {
+        return Err(EINVAL);
+    }
+    Ok(size)
+}
+
+/// Allocates and frees a `kmalloc` object of `size` bytes, and returns a pointer `offset` bytes
+/// into it, valid for the verifier for `buf_size` bytes.
+///
+/// Neither sleeps nor takes a lock, so that non-sleepable (tc) programs can call it too.
+fn uaf(size: u32, offset: u32, buf_size: c_int) -> Result<*mut u8> {
+    let size = obj_size(size, KMALLOC_MAX_OBJ)?;
+    let (offset, _) = window(offset, buf_size, size)?;
+    if offset < UAF_MIN_OFFSET {
+        return Err(EINVAL);
+    }
+    let mut obj = KVec::from_elem(0u8, size, GFP_ATOMIC)?;
+    let dangling = obj.as_mut_ptr().wrapping_add(offset);
+    // Frees the object: KASAN poisons it and puts it in its quarantine.
+    drop(obj);
+    Ok(dangling)
+}
+
+/// Allocates a `kmalloc` object of `size` bytes, keeps it live, and returns a pointer `offset`
+/// bytes into it, valid for the verifier for `buf_size` bytes, which may run past `size` up to the
+/// end of the slab object.
+fn kmalloc_oob(size: u32, offset: u32, buf_size: c_int) -> Result<*mut u8> {
+    let size = obj_size(size, KMALLOC_MAX_OBJ)?;
+    // SAFETY: `kmalloc_size_roundup()` only computes the size of the slab object that `kmalloc()`
+    // would use for `size` bytes; it accepts any size.
+    let slab_size = unsafe { bindings::kmalloc_size_roundup(size) };
+    let (offset, _) = window(offset, buf_size, slab_size)?;
+    with_registry(|registry| {
+        registry.check_room()?;
+        let mut obj = KVec::from_elem(0u8, size, GFP_KERNEL)?;
+        let ptr = obj.as_mut_ptr().wrapping_add(offset);
+        registry.kmalloc.push(obj, GFP_KERNEL)?;
+        Ok(ptr)
+    })
+}
+
+/// Allocates a `vmalloc` area of `size` bytes, keeps it live, and returns a pointer `offset` bytes
+/// into it, valid for the verifier for `buf_size` bytes, which may run past `size` up to the end of
+/// the last page.
+fn vmalloc_oob(size: u32, offset: u32, buf_size: c_int) -> Result<*mut u8> {
+    let size = obj_size(size, VMALLOC_MAX_OBJ)?;
+    let mapped = size.div_ceil(PAGE_SIZE) * PAGE_SIZE;
+    let (offset, _) = window(offset, buf_size, mapped)?;
+    with_registry(|registry| {
+        registry.check_room()?;
+        let mut obj = VVec::from_elem(0u8, size, GFP_KERNEL)?;
+        let ptr = obj.as_mut_ptr().wrapping_add(offset);
+        registry.vmalloc.push(obj, GFP_KERNEL)?;
+        Ok(ptr)
+    })
+}
+
+/// Allocates a zeroed `kmalloc` buffer of `buf_size` bytes, keeps it live, and returns it.
+fn kmalloc_valid(buf_size: c_int) -> Result<*mut u8> {
+    let (_, size) = window(0, buf_size, KMALLOC_MAX_OBJ)?;
+    with_registry(|registry| {
+        registry.check_room()?;
+        let mut buf = KVec::from_elem(0u8, size, GFP_KERNEL)?;
+        let ptr = buf.as_mut_ptr();
+        registry.kmalloc.push(buf, GFP_KERNEL)?;
+        Ok(ptr)
+    })
+}
+
+/// Returns the pointer in `res`, or null on error.
+fn ptr_or_null(res: Result<*mut u8>) -> *mut u8 {
+    res.unwrap_or(ptr::null_mut())
+}
+
+/// The module instance: owns the registry that the kfuncs use through [`REGISTRY`].
+struct BpfKasanTestmod {
+    /// The live allocations, freed when the module is unloaded.
+    registry: Pin<KBox<Mutex<Registry>>>,
+}
+
+extern "C" {
+    /// Registers the kfuncs for syscall programs, and `bpf_kasan_uaf()` also for tc programs
+    /// (`bpf_kasan_kfuncs.c`). Returns 0 or a negative errno.
+    fn bpf_kasan_register_kfuncs() -> c_int;
+}
+
+impl kernel::Module for BpfKasanTestmod {
+    fn init(_module: &'static ThisModule) -> Result<Self> {
+        let registry = KBox::pin_init(
+            new_mutex!(Registry::new(), "bpf_kasan_registry"),
+            GFP_KERNEL,
+        )?;
+        REGISTRY.store(ptr::from_ref(&*registry).cast_mut(), Ordering::Release);
+        // SAFETY: `bpf_kasan_register_kfuncs()` has no requirements; the kfuncs it makes callable
+        // find the registry published above.
+        let ret = unsafe { bpf_kasan_register_kfuncs() };
+        if let Err(e) = to_result(ret) {
+            REGISTRY.store(ptr::null_mut(), Ordering::Release);
+            return Err(e);
+        }
+        Ok(Self { registry })
+    }
+}
+
+impl Drop for BpfKasanTestmod {
+    fn drop(&mut self) {
+        REGISTRY.store(ptr::null_mut(), Ordering::Release);
+        let freed = self.registry.lock().free_all();
+        pr_info!("unloading, freed {} live allocations\n", freed);
+    }
+}
+
+/// Backs the kfunc `bpf_kasan_uaf()`: see [`uaf`]. Returns null on error.
+#[no_mangle]
+pub extern "C" fn bpf_kasan_rs_uaf(obj_size: u32, offset: u32, buf_size: c_int) -> *mut u8 {
+    ptr_or_null(uaf(obj_size, offset, buf_size))
+}
+
+/// Backs the kfunc `bpf_kasan_kmalloc_oob()`: see [`kmalloc_oob`]. Returns null on error.
+#[no_mangle]
+pub extern "C" fn bpf_kasan_rs_kmalloc_oob(obj_size: u32, offset: u32, buf_size: c_int) -> *mut u8 {
+    ptr_or_null(kmalloc_oob(obj_size, offset, buf_size))
+}
+
+/// Backs the kfunc `bpf_kasan_vmalloc_oob()`: see [`vmalloc_oob`]. Returns null on error.
+#[no_mangle]
+pub extern "C" fn bpf_kasan_rs_vmalloc_oob(obj_size: u32, offset: u32, buf_size: c_int) -> *mut u8 {
+    ptr_or_null(vmalloc_oob(obj_size, offset, buf_size))
+}
+
+/// Backs the kfunc `bpf_kasan_kmalloc_valid()`: see [`kmalloc_valid`]. Returns null on error.
+#[no_mangle]
+pub extern "C" fn bpf_kasan_rs_kmalloc_valid(buf_size: c_int) -> *mut u8 {
+    ptr_or_null(kmalloc_valid(buf_size))
+}
+
+/// Backs the kfunc `bpf_kasan_free_all()`: frees every live allocation, returns how many.
+#[no_mangle]
+pub extern "C" fn bpf_kasan_rs_free_all() -> u32 {
+    with_registry(|registry| Ok(registry.free_all()))
+        .ok()
+        .and_then(|freed| u32::try_from(freed).ok())
+        .unwrap_or(0)
+}

@@ -1,0 +1,168 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * bpf_kasan_testmod: kfuncs that hand BPF programs memory with a known KASAN
+ * state (freed, out of bounds, or valid), so that selftests can check the
+ * KASAN instrumentation of JIT-compiled BPF programs.
+ *
+ * The module is written in Rust (bpf_kasan_core.rs): allocation, freeing,
+ * pointer offsetting and the bookkeeping of live allocations all live there.
+ * This file holds only what cannot be Rust in 6.12:
+ *
+ *  - the kfuncs themselves. A kfunc must have a BTF FUNC record in the
+ *    module's BTF, and pahole skips Rust compilation units when it generates
+ *    BTF (--lang_exclude=rust), so a Rust function would be invisible to the
+ *    verifier. Each kfunc here is a one-line C wrapper that forwards to Rust.
+ *  - the kfunc set. BTF_KFUNCS_START() and BTF_ID_FLAGS() emit .BTF_ids
+ *    entries that resolve_btfids patches at link time, and there is no Rust
+ *    API for them nor for register_btf_kfunc_id_set().
+ *
+ * The Rust module init calls bpf_kasan_register_kfuncs() below.
+ *
+ * Every kfunc that returns memory returns u8 * and takes a constant
+ * rdwr_buf_size argument: the verifier then types the result as PTR_TO_MEM
+ * of that size (or NULL, KF_RET_NULL), and programs access it with ordinary
+ * loads, stores and atomics, the instructions that KASAN instruments.
+ * All kfuncs are registered for BPF_PROG_TYPE_SYSCALL, whose programs are
+ * all sleepable. Those that keep allocations take a mutex or call vmalloc,
+ * hence KF_SLEEPABLE. bpf_kasan_uaf() neither sleeps nor locks, and is also
+ * registered for BPF_PROG_TYPE_SCHED_CLS: sleepable programs cannot use a
+ * prog array, so the tail call selftest runs tc programs.
+ */
+
+#include <linux/bpf.h>
+#include <linux/btf.h>
+#include <linux/btf_ids.h>
+#include <linux/module.h>
+
+#include "bpf_kasan_testmod.h"
+
+__bpf_kfunc_start_defs();
+
+/**
+ * bpf_kasan_uaf() - Get a pointer into a freed kmalloc object.
+ * @obj_size: size of the object to allocate and free, at most PAGE_SIZE.
+ * @offset: offset of the returned pointer into the object, at least 32 (the
+ *	start of a freed object holds KASAN's quarantine metadata).
+ * @rdwr_buf_size: bytes the program may access; offset + rdwr_buf_size
+ *	must not exceed obj_size.
+ *
+ * The object stays in KASAN's quarantine, poisoned: every access through the
+ * result is a slab-use-after-free. Allocates with GFP_ATOMIC and keeps no
+ * state, so tc programs may call it too.
+ *
+ * Return: the dangling pointer, or NULL.
+ */
+__bpf_kfunc u8 *bpf_kasan_uaf(u32 obj_size, u32 offset, const int rdwr_buf_size)
+{
+	return bpf_kasan_rs_uaf(obj_size, offset, rdwr_buf_size);
+}
+
+/**
+ * bpf_kasan_kmalloc_oob() - Get a pointer into a live kmalloc object.
+ * @obj_size: size of the object to allocate, at most PAGE_SIZE.
+ * @offset: offset of the returned pointer into the object.
+ * @rdwr_buf_size: bytes the program may access; offset + rdwr_buf_size
+ *	must not exceed kmalloc_size_roundup(obj_size).
+ *
+ * Bytes from obj_size up to the end of the slab object are poisoned: an
+ * access that touches them is a slab-out-of-bounds. With an obj_size that is
+ * not a multiple of 8, the last granule of the object is partially valid.
+ * The object stays allocated until bpf_kasan_free_all() or module unload.
+ *
+ * Return: the object's address plus @offset, or NULL.
+ */
+__bpf_kfunc u8 *bpf_kasan_kmalloc_oob(u32 obj_size, u32 offset,
+				      const int rdwr_buf_size)
+{
+	return bpf_kasan_rs_kmalloc_oob(obj_size, offset, rdwr_buf_size);
+}
+
+/**
+ * bpf_kasan_vmalloc_oob() - Get a pointer into a live vmalloc area.
+ * @obj_size: size of the area to allocate, at most 16 pages.
+ * @offset: offset of the returned pointer into the area.
+ * @rdwr_buf_size: bytes the program may access; offset + rdwr_buf_size
+ *	must not exceed obj_size rounded up to a page.
+ *
+ * Bytes from obj_size up to the end of the last page are poisoned: an access
+ * that touches them is a vmalloc-out-of-bounds. The area stays allocated
+ * until bpf_kasan_free_all() or module unload.
+ *
+ * Return: the area's address plus @offset, or NULL.
+ */
+__bpf_kfunc u8 *bpf_kasan_vmalloc_oob(u32 obj_size, u32 offset,
+				      const int rdwr_buf_size)
+{
+	return bpf_kasan_rs_vmalloc_oob(obj_size, offset, rdwr_buf_size);
+}
+
+/**
+ * bpf_kasan_kmalloc_valid() - Get a live, zeroed kmalloc buffer.
+ * @rdwr_buf_size: size of the buffer, at most PAGE_SIZE.
+ *
+ * No access within the buffer may ever report. The buffer stays allocated
+ * until bpf_kasan_free_all() or module unload.
+ *
+ * Return: the buffer, or NULL.
+ */
+__bpf_kfunc u8 *bpf_kasan_kmalloc_valid(const int rdwr_buf_size)
+{
+	return bpf_kasan_rs_kmalloc_valid(rdwr_buf_size);
+}
+
+/**
+ * bpf_kasan_free_all() - Free every live allocation of this module.
+ *
+ * Return: the number of allocations freed.
+ */
+__bpf_kfunc u32 bpf_kasan_free_all(void)
+{
+	return bpf_kasan_rs_free_all();
+}
+
+__bpf_kfunc_end_defs();
+
+BTF_KFUNCS_START(bpf_kasan_syscall_kfunc_ids)
+BTF_ID_FLAGS(func, bpf_kasan_uaf, KF_RET_NULL)
+BTF_ID_FLAGS(func, bpf_kasan_kmalloc_oob, KF_RET_NULL | KF_SLEEPABLE)
+BTF_ID_FLAGS(func, bpf_kasan_vmalloc_oob, KF_RET_NULL | KF_SLEEPABLE)
+BTF_ID_FLAGS(func, bpf_kasan_kmalloc_valid, KF_RET_NULL | KF_SLEEPABLE)
+BTF_ID_FLAGS(func, bpf_kasan_free_all, KF_SLEEPABLE)
+BTF_KFUNCS_END(bpf_kasan_syscall_kfunc_ids)
+
+static const struct btf_kfunc_id_set bpf_kasan_syscall_kfunc_set = {
+	.owner = THIS_MODULE,
+	.set = &bpf_kasan_syscall_kfunc_ids,
+};
+
+BTF_KFUNCS_START(bpf_kasan_tc_kfunc_ids)
+BTF_ID_FLAGS(func, bpf_kasan_uaf, KF_RET_NULL)
+BTF_KFUNCS_END(bpf_kasan_tc_kfunc_ids)
+
+static const struct btf_kfunc_id_set bpf_kasan_tc_kfunc_set = {
+	.owner = THIS_MODULE,
+	.set = &bpf_kasan_tc_kfunc_ids,
+};
+
+/**
+ * bpf_kasan_register_kfuncs() - Make the kfuncs callable from BPF programs.
+ *
+ * Called once, from the Rust module init, after the Rust core is ready to
+ * serve calls. A kfunc set cannot be unregistered; it goes away with the
+ * module's BTF, and programs that use it hold a reference on the module.
+ * Should the second registration fail, the module fails to load and the
+ * first set goes away with it as well.
+ *
+ * Return: 0 or a negative errno.
+ */
+int bpf_kasan_register_kfuncs(void)
+{
+	int ret;
+
+	ret = register_btf_kfunc_id_set(BPF_PROG_TYPE_SYSCALL,
+					&bpf_kasan_syscall_kfunc_set);
+	if (ret)
+		return ret;
+	return register_btf_kfunc_id_set(BPF_PROG_TYPE_SCHED_CLS,
+					 &bpf_kasan_tc_kfunc_set);
+}

@@ -1,0 +1,383 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * Programs for prog_tests/kasan_ebpf.c: bad and good accesses through
+ * pointers from bpf_kasan_testmod's kfuncs, which the verifier types as
+ * PTR_TO_MEM, so that every access is an ordinary load, store or atomic that
+ * the JIT instruments with KASAN checks.
+ *
+ * Accesses are written in inline asm, one instruction form each, at the
+ * offsets of progs/kasan_ebpf.h: the test finds each one in the xlated
+ * program by its opcode and offset, and checks that KASAN's report names that
+ * instruction. Each asm copies the pointer into r1 and uses r0 and r2 as the
+ * other operands, so that W-sized atomics get their w registers.
+ */
+#include "vmlinux.h"
+#include <bpf/bpf_helpers.h>
+#include "bpf_misc.h"
+#include "kasan_ebpf.h"
+
+extern u8 *bpf_kasan_uaf(__u32 obj_size, __u32 offset,
+			 const int rdwr_buf_size) __ksym;
+extern u8 *bpf_kasan_kmalloc_oob(__u32 obj_size, __u32 offset,
+				 const int rdwr_buf_size) __ksym;
+extern u8 *bpf_kasan_vmalloc_oob(__u32 obj_size, __u32 offset,
+				 const int rdwr_buf_size) __ksym;
+extern u8 *bpf_kasan_kmalloc_valid(const int rdwr_buf_size) __ksym;
+extern __u32 bpf_kasan_free_all(void) __ksym;
+
+/* Set by the test before a run. */
+int src;	/* enum kasan_src, for kasan_forms */
+int form;	/* enum kasan_form, kasan_partial or kasan_subprog */
+
+/* Set by the programs: the pointer a kfunc returned, to check report addresses. */
+__u64 base;
+
+struct {
+	__uint(type, BPF_MAP_TYPE_PROG_ARRAY);
+	__uint(max_entries, 1);
+	__uint(key_size, sizeof(__u32));
+	__uint(value_size, sizeof(__u32));
+} kasan_jmp_table SEC(".maps");
+
+/* One access through p, in the exact instruction form given by 'insn'. */
+#define ACCESS(p, insn, offset)						\
+	do {								\
+		asm volatile ("r1 = %[ptr];"				\
+			      "r2 = 1;"					\
+			      "r0 = 0;"					\
+			      insn					\
+			      :						\
+			      : [ptr]"r"(p), [off]"i"(offset)		\
+			      : "r0", "r1", "r2", "memory");		\
+	} while (0)
+
+/* The access of kasan_forms' form f, at KASAN_FORM_OFF(f). */
+#define FORM_ACCESS(p, f, insn)	ACCESS(p, insn, KASAN_FORM_OFF(f))
+
+static __always_inline u8 *get_buf(void)
+{
+	switch (src) {
+	case KASAN_SRC_UAF:
+		return bpf_kasan_uaf(KASAN_UAF_OBJ, KASAN_UAF_OFF,
+				     KASAN_BUF_SIZE);
+	case KASAN_SRC_KMALLOC_OOB:
+		return bpf_kasan_kmalloc_oob(KASAN_KMALLOC_OBJ,
+					     KASAN_KMALLOC_OFF, KASAN_BUF_SIZE);
+	case KASAN_SRC_VMALLOC_OOB:
+		return bpf_kasan_vmalloc_oob(KASAN_VMALLOC_OBJ,
+					     KASAN_VMALLOC_OFF, KASAN_BUF_SIZE);
+	default:
+		return bpf_kasan_kmalloc_valid(KASAN_BUF_SIZE);
+	}
+}
+
+/* Makes the access 'form' through the pointer that 'src' picks. */
+SEC("syscall")
+int kasan_forms(void *ctx)
+{
+	u8 *p = get_buf();
+
+	if (!p)
+		return 1;
+	base = (__u64)p;
+
+	switch (form) {
+	case KASAN_LDX_B:
+		FORM_ACCESS(p, KASAN_LDX_B,
+			    "r0 = *(u8 *)(r1 + %[off]);");
+		break;
+	case KASAN_LDX_H:
+		FORM_ACCESS(p, KASAN_LDX_H,
+			    "r0 = *(u16 *)(r1 + %[off]);");
+		break;
+	case KASAN_LDX_W:
+		FORM_ACCESS(p, KASAN_LDX_W,
+			    "r0 = *(u32 *)(r1 + %[off]);");
+		break;
+	case KASAN_LDX_DW:
+		FORM_ACCESS(p, KASAN_LDX_DW,
+			    "r0 = *(u64 *)(r1 + %[off]);");
+		break;
+	case KASAN_LDSX_B:
+		FORM_ACCESS(p, KASAN_LDSX_B,
+			    "r0 = *(s8 *)(r1 + %[off]);");
+		break;
+	case KASAN_LDSX_H:
+		FORM_ACCESS(p, KASAN_LDSX_H,
+			    "r0 = *(s16 *)(r1 + %[off]);");
+		break;
+	case KASAN_LDSX_W:
+		FORM_ACCESS(p, KASAN_LDSX_W,
+			    "r0 = *(s32 *)(r1 + %[off]);");
+		break;
+	case KASAN_STX_B:
+		FORM_ACCESS(p, KASAN_STX_B,
+			    "*(u8 *)(r1 + %[off]) = w2;");
+		break;
+	case KASAN_STX_H:
+		FORM_ACCESS(p, KASAN_STX_H,
+			    "*(u16 *)(r1 + %[off]) = w2;");
+		break;
+	case KASAN_STX_W:
+		FORM_ACCESS(p, KASAN_STX_W,
+			    "*(u32 *)(r1 + %[off]) = w2;");
+		break;
+	case KASAN_STX_DW:
+		FORM_ACCESS(p, KASAN_STX_DW,
+			    "*(u64 *)(r1 + %[off]) = r2;");
+		break;
+	case KASAN_ST_B:
+		FORM_ACCESS(p, KASAN_ST_B,
+			    "*(u8 *)(r1 + %[off]) = 0x11;");
+		break;
+	case KASAN_ST_H:
+		FORM_ACCESS(p, KASAN_ST_H,
+			    "*(u16 *)(r1 + %[off]) = 0x2222;");
+		break;
+	case KASAN_ST_W:
+		FORM_ACCESS(p, KASAN_ST_W,
+			    "*(u32 *)(r1 + %[off]) = 0x33333333;");
+		break;
+	case KASAN_ST_DW:
+		FORM_ACCESS(p, KASAN_ST_DW,
+			    "*(u64 *)(r1 + %[off]) = 0x44;");
+		break;
+	case KASAN_ADD_W:
+		FORM_ACCESS(p, KASAN_ADD_W,
+			    "lock *(u32 *)(r1 + %[off]) += w2;");
+		break;
+	case KASAN_ADD_DW:
+		FORM_ACCESS(p, KASAN_ADD_DW,
+			    "lock *(u64 *)(r1 + %[off]) += r2;");
+		break;
+	case KASAN_FETCH_ADD_W:
+		FORM_ACCESS(p, KASAN_FETCH_ADD_W,
+			    "w2 = atomic_fetch_add((u32 *)(r1 + %[off]), w2);");
+		break;
+	case KASAN_FETCH_ADD_DW:
+		FORM_ACCESS(p, KASAN_FETCH_ADD_DW,
+			    "r2 = atomic_fetch_add((u64 *)(r1 + %[off]), r2);");
+		break;
+	case KASAN_XCHG_W:
+		FORM_ACCESS(p, KASAN_XCHG_W,
+			    "w2 = xchg32_32(r1 + %[off], w2);");
+		break;
+	case KASAN_XCHG_DW:
+		FORM_ACCESS(p, KASAN_XCHG_DW,
+			    "r2 = xchg_64(r1 + %[off], r2);");
+		break;
+	case KASAN_CMPXCHG_W:
+		FORM_ACCESS(p, KASAN_CMPXCHG_W,
+			    "w0 = cmpxchg32_32(r1 + %[off], w0, w2);");
+		break;
+	case KASAN_CMPXCHG_DW:
+		FORM_ACCESS(p, KASAN_CMPXCHG_DW,
+			    "r0 = cmpxchg_64(r1 + %[off], r0, r2);");
+		break;
+	default:
+		return 2;
+	}
+	return 0;
+}
+
+/* Makes the access 'form' around the partially valid last granule. */
+SEC("syscall")
+int kasan_partial(void *ctx)
+{
+	u8 *p = bpf_kasan_kmalloc_oob(KASAN_PARTIAL_OBJ, 0, KASAN_PARTIAL_BUF);
+
+	if (!p)
+		return 1;
+	base = (__u64)p;
+
+	switch (form) {
+	case KASAN_P_LDX_B_100:
+		ACCESS(p, "r0 = *(u8 *)(r1 + %[off]);", 100);
+		break;
+	case KASAN_P_LDX_H_99:
+		ACCESS(p, "r0 = *(u16 *)(r1 + %[off]);", 99);
+		break;
+	case KASAN_P_LDX_W_97:
+		ACCESS(p, "r0 = *(u32 *)(r1 + %[off]);", 97);
+		break;
+	case KASAN_P_LDX_DW_96:
+		ACCESS(p, "r0 = *(u64 *)(r1 + %[off]);", 96);
+		break;
+	case KASAN_P_LDSX_W_98:
+		ACCESS(p, "r0 = *(s32 *)(r1 + %[off]);", 98);
+		break;
+	case KASAN_P_STX_B_101:
+		ACCESS(p, "*(u8 *)(r1 + %[off]) = w2;", 101);
+		break;
+	case KASAN_P_ST_H_102:
+		ACCESS(p, "*(u16 *)(r1 + %[off]) = 0x2222;", 102);
+		break;
+	case KASAN_P_STX_W_100:
+		ACCESS(p, "*(u32 *)(r1 + %[off]) = w2;", 100);
+		break;
+	case KASAN_P_LDX_B_99:
+		ACCESS(p, "r0 = *(u8 *)(r1 + %[off]);", 99);
+		break;
+	case KASAN_P_LDX_H_98:
+		ACCESS(p, "r0 = *(u16 *)(r1 + %[off]);", 98);
+		break;
+	case KASAN_P_LDX_W_96:
+		ACCESS(p, "r0 = *(u32 *)(r1 + %[off]);", 96);
+		break;
+	case KASAN_P_STX_H_98:
+		ACCESS(p, "*(u16 *)(r1 + %[off]) = w2;", 98);
+		break;
+	case KASAN_P_ST_W_96:
+		ACCESS(p, "*(u32 *)(r1 + %[off]) = 0x33333333;", 96);
+		break;
+	default:
+		return 2;
+	}
+	return 0;
+}
+
+/* A static subprogram: verified with its caller's pointer. */
+static __noinline int sub_static(u8 *p)
+{
+	ACCESS(p, "r0 = *(u64 *)(r1 + %[off]);", KASAN_SUB_STATIC_OFF);
+	return 0;
+}
+
+struct kasan_blob {
+	__u64 words[KASAN_BUF_SIZE / 8];
+};
+
+/* A global subprogram: verified alone, for any blob pointer or NULL. */
+__noinline int sub_global(struct kasan_blob *b)
+{
+	if (!b)
+		return 1;
+	ACCESS(b, "*(u32 *)(r1 + %[off]) = w2;", KASAN_SUB_GLOBAL_OFF);
+	return 0;
+}
+
+/* Passes a dangling pointer to the subprogram that 'form' picks. */
+SEC("syscall")
+int kasan_subprog(void *ctx)
+{
+	u8 *p = bpf_kasan_uaf(KASAN_UAF_OBJ, KASAN_UAF_OFF, KASAN_BUF_SIZE);
+
+	if (!p)
+		return 1;
+	base = (__u64)p;
+
+	if (form == KASAN_SUB_STATIC)
+		return sub_static(p);
+	return sub_global((struct kasan_blob *)p);
+}
+
+/* Tail calls kasan_tail_tgt (tc programs: syscall ones cannot tail call). */
+SEC("tc")
+int kasan_tail(struct __sk_buff *skb)
+{
+	bpf_tail_call(skb, &kasan_jmp_table, 0);
+	return KASAN_TAIL_MISSED;
+}
+
+/* The tail call target: makes a bad access itself. */
+SEC("tc")
+int kasan_tail_tgt(struct __sk_buff *skb)
+{
+	u8 *p = bpf_kasan_uaf(KASAN_UAF_OBJ, KASAN_UAF_OFF, KASAN_BUF_SIZE);
+
+	if (!p)
+		return 1;
+	base = (__u64)p;
+	ACCESS(p, "r0 = *(u16 *)(r1 + %[off]);", KASAN_TAIL_OFF);
+	return KASAN_TAIL_HIT;
+}
+
+/* Many bad reads in one run: KASAN_MANY reports. */
+SEC("syscall")
+int kasan_many(void *ctx)
+{
+	u8 *p = bpf_kasan_uaf(KASAN_UAF_OBJ, KASAN_UAF_OFF, KASAN_BUF_SIZE);
+	__u64 sum = 0;
+	int i;
+
+	if (!p)
+		return 1;
+	base = (__u64)p;
+	for (i = 0; i < KASAN_MANY; i++)
+		sum += *(__u64 *)(p + 8 * i);
+	/* Freed memory: the sum is garbage, but the loads must happen. */
+	return sum == 1;
+}
+
+/*
+ * Exactly KASAN_COUNT_HEAP instrumented accesses (through r6, a valid
+ * buffer) and five that are not (through r10).
+ */
+SEC("syscall")
+__naked int kasan_count(void)
+{
+	asm volatile (
+	"r1 = %[size];"
+	"call %[bpf_kasan_kmalloc_valid];"
+	"if r0 == 0 goto l0_%=;"
+	"r6 = r0;"
+	/* heap */
+	"r1 = *(u64 *)(r6 + 0);"
+	"r2 = *(s16 *)(r6 + 8);"
+	"*(u32 *)(r6 + 16) = w1;"
+	"*(u8 *)(r6 + 24) = 7;"
+	"lock *(u64 *)(r6 + 32) += r1;"
+	"w3 = 1;"
+	"w3 = atomic_fetch_add((u32 *)(r6 + 40), w3);"
+	"r0 = 0;"
+	"r0 = cmpxchg_64(r6 + 48, r0, r1);"
+	/* stack */
+	"*(u64 *)(r10 - 8) = r1;"
+	"r4 = *(u64 *)(r10 - 8);"
+	"*(u32 *)(r10 - 16) = 5;"
+	"r5 = *(s32 *)(r10 - 16);"
+	"lock *(u64 *)(r10 - 8) += r4;"
+	"r0 = 0;"
+	"exit;"
+"l0_%=:"
+	"r0 = 1;"
+	"exit;"
+	:
+	: __imm(bpf_kasan_kmalloc_valid),
+	  __imm_const(size, KASAN_BUF_SIZE)
+	: __clobber_all);
+}
+
+/* Only stack accesses through r10, of every form: nothing to instrument. */
+SEC("syscall")
+__naked int kasan_stack(void)
+{
+	asm volatile (
+	"r1 = 0x1122334455667788 ll;"
+	"*(u64 *)(r10 - 8) = r1;"
+	"*(u32 *)(r10 - 16) = w1;"
+	"*(u16 *)(r10 - 24) = 0x2222;"
+	"*(u8 *)(r10 - 32) = 0x11;"
+	"r2 = *(u64 *)(r10 - 8);"
+	"r3 = *(s32 *)(r10 - 16);"
+	"r4 = *(u16 *)(r10 - 24);"
+	"r5 = *(s8 *)(r10 - 32);"
+	"lock *(u64 *)(r10 - 8) += r2;"
+	"w3 = 1;"
+	"w3 = atomic_fetch_add((u32 *)(r10 - 16), w3);"
+	"r2 = xchg_64(r10 - 8, r2);"
+	"r0 = 0;"
+	"r0 = cmpxchg_64(r10 - 8, r0, r2);"
+	"r0 = 0;"
+	"exit;"
+	::: __clobber_all);
+}
+
+/* Frees every live allocation of the module, returns how many. */
+SEC("syscall")
+int kasan_free(void *ctx)
+{
+	return bpf_kasan_free_all();
+}
+
+char _license[] SEC("license") = "GPL";

@@ -1,0 +1,128 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * Shared by progs/kasan_ebpf.c and prog_tests/kasan_ebpf.c: where the
+ * programs' pointers come from and where their accesses go, so that the test
+ * can predict every KASAN report and find each access in the xlated program.
+ */
+#ifndef __KASAN_EBPF_H
+#define __KASAN_EBPF_H
+
+/* Bytes the verifier lets a program access through each kfunc's pointer. */
+#define KASAN_BUF_SIZE		256
+
+/*
+ * bpf_kasan_uaf(): a kmalloc-512 object, freed; the window starts past
+ * KASAN's free metadata at the start of the object.
+ */
+#define KASAN_UAF_OBJ		512
+#define KASAN_UAF_OFF		64
+
+/*
+ * bpf_kasan_kmalloc_oob(): a 768-byte object in kmalloc-1k; the window is
+ * [768, 1024), the poisoned rest of the slab object.
+ */
+#define KASAN_KMALLOC_OBJ	768
+#define KASAN_KMALLOC_OFF	768
+
+/*
+ * bpf_kasan_vmalloc_oob(): a 3840-byte vmalloc area; the window is
+ * [3840, 4096), the poisoned rest of its page.
+ */
+#define KASAN_VMALLOC_OBJ	3840
+#define KASAN_VMALLOC_OFF	3840
+
+/* Where kasan_forms gets its pointer from (global 'src'). */
+enum kasan_src {
+	KASAN_SRC_VALID,	/* bpf_kasan_kmalloc_valid(): never reports */
+	KASAN_SRC_UAF,		/* slab-use-after-free */
+	KASAN_SRC_KMALLOC_OOB,	/* slab-out-of-bounds */
+	KASAN_SRC_VMALLOC_OOB,	/* vmalloc-out-of-bounds */
+};
+
+/*
+ * The access that kasan_forms makes (global 'form'): one of each instruction
+ * form that KASAN instruments, each at its own offset from the pointer,
+ * KASAN_FORM_OFF(form), so that the test finds it in the xlated program.
+ */
+enum kasan_form {
+	KASAN_LDX_B,		/* r0 = *(u8 *)(r1 + off) */
+	KASAN_LDX_H,
+	KASAN_LDX_W,
+	KASAN_LDX_DW,
+	KASAN_LDSX_B,		/* r0 = *(s8 *)(r1 + off), cpuv4 */
+	KASAN_LDSX_H,
+	KASAN_LDSX_W,
+	KASAN_STX_B,		/* *(u8 *)(r1 + off) = r2 */
+	KASAN_STX_H,
+	KASAN_STX_W,
+	KASAN_STX_DW,
+	KASAN_ST_B,		/* *(u8 *)(r1 + off) = imm */
+	KASAN_ST_H,
+	KASAN_ST_W,
+	KASAN_ST_DW,
+	KASAN_ADD_W,		/* lock *(u32 *)(r1 + off) += w2 */
+	KASAN_ADD_DW,
+	KASAN_FETCH_ADD_W,	/* w2 = atomic_fetch_add((u32 *)(r1 + off), w2) */
+	KASAN_FETCH_ADD_DW,
+	KASAN_XCHG_W,		/* w2 = xchg32_32(r1 + off, w2) */
+	KASAN_XCHG_DW,
+	KASAN_CMPXCHG_W,	/* w0 = cmpxchg32_32(r1 + off, w0, w2) */
+	KASAN_CMPXCHG_DW,
+	KASAN_NR_FORMS,
+};
+
+/* 8-byte aligned (atomics need it), all within KASAN_BUF_SIZE. */
+#define KASAN_FORM_OFF(form)	(64 + 8 * (form))
+
+/*
+ * kasan_partial: bpf_kasan_kmalloc_oob(KASAN_PARTIAL_OBJ, 0, ...) in
+ * kmalloc-128. The granule [96, 104) has 4 valid bytes, [96, 100): an access
+ * that touches byte 100 or later must report, one below it must not. Each
+ * access is named for its form and offset from the start of the object.
+ */
+#define KASAN_PARTIAL_OBJ	100
+#define KASAN_PARTIAL_BUF	128
+
+enum kasan_partial {
+	/* bad: slab-out-of-bounds */
+	KASAN_P_LDX_B_100,
+	KASAN_P_LDX_H_99,
+	KASAN_P_LDX_W_97,
+	KASAN_P_LDX_DW_96,
+	KASAN_P_LDSX_W_98,
+	KASAN_P_STX_B_101,
+	KASAN_P_ST_H_102,
+	KASAN_P_STX_W_100,
+	/* good: within the object */
+	KASAN_P_LDX_B_99,
+	KASAN_P_LDX_H_98,
+	KASAN_P_LDX_W_96,
+	KASAN_P_STX_H_98,
+	KASAN_P_ST_W_96,
+	KASAN_NR_PARTIAL,
+};
+
+/* kasan_subprog: 'form' picks the subprogram that makes the bad access. */
+enum kasan_subprog {
+	KASAN_SUB_STATIC,	/* sub_static(): r0 = *(u64 *)(r1 + 200) */
+	KASAN_SUB_GLOBAL,	/* sub_global(): *(u32 *)(r1 + 212) = w2 */
+};
+
+#define KASAN_SUB_STATIC_OFF	200
+#define KASAN_SUB_GLOBAL_OFF	212
+
+/* kasan_tail_tgt: r0 = *(u16 *)(r1 + 226); kasan_tail returns this on a miss. */
+#define KASAN_TAIL_OFF		226
+#define KASAN_TAIL_MISSED	42
+#define KASAN_TAIL_HIT		7
+
+/* kasan_many: reads this many 8-byte words of a freed object in one run. */
+#define KASAN_MANY		16
+
+/*
+ * kasan_count: instrumented accesses in its inline asm, all to a heap buffer;
+ * its five accesses through r10 must not be counted.
+ */
+#define KASAN_COUNT_HEAP	7
+
+#endif /* __KASAN_EBPF_H */
