@@ -39,8 +39,12 @@ modules)
 	;;
 selftests)
 	mkdir -p "$SELFTESTS"
-	# Stale dependency files of an interrupted build break the next one.
-	if [ ! -f "$SELFTESTS/test_progs" ]; then
+	# The dependency files name generated skeletons by relative paths:
+	# once the skeletons are to be regenerated (a new vmlinux, or an
+	# interrupted build), make finds no rule for them. Drop the .d files
+	# then; they are regenerated.
+	if [ ! -f "$SELFTESTS/test_progs" ] ||
+	   [ "$BUILD/vmlinux" -nt "$SELFTESTS/test_progs" ]; then
 		find "$SELFTESTS" -name '*.test.d' -delete 2>/dev/null || true
 	fi
 	run_logged selftests make -C "$SRC/tools/testing/selftests/bpf" \

@@ -28,7 +28,11 @@ if [ "$hrc" != 0 ] && [ "$failed" = 0 ]; then
 fi
 
 # 2. Build everything the guest needs (incremental), then boot and test.
-make -C "$TOP" --no-print-directory initramfs
+if ! make -C "$TOP" --no-print-directory initramfs; then
+	warn "the build failed: no guest tests ran"
+	failed=$((failed + 1))
+	exit 1
+fi
 set +e
 "$TOP/scripts/run-guest.sh" test
 grc=$?

@@ -599,43 +599,49 @@ static int free_all(struct kasan_ebpf *skel)
 }
 
 /*
- * Runs kasan_forms with the pointer from src, once per access form; each
- * must report kind, or nothing if kind is NULL.
+ * Runs kasan_forms with the pointer from src and access form f: it must
+ * report kind, or nothing if kind is NULL.
  */
+static void check_form(struct kasan_ebpf *skel, const struct prog_meta *m,
+		       enum kasan_src src, int f, const char *label,
+		       const char *kind)
+{
+	int fd = bpf_program__fd(skel->progs.kasan_forms);
+	char what[64];
+	struct run run;
+	struct expect e = {
+		.what = what, .kind = kind, .a = &forms[f],
+		.name = "kasan_forms", .tag = m->tag,
+	};
+
+	snprintf(what, sizeof(what), "%s %s", label, forms[f].name);
+	e.insn = find_insn(m, e.a);
+	if (!ASSERT_GE(e.insn, 0, msg(what, "access in xlated program")))
+		return;
+	skel->bss->src = src;
+	skel->bss->form = f;
+	if (run_prog(fd, false, &run) &&
+	    ASSERT_EQ(run.retval, 0, msg(what, "program got its pointer"))) {
+		e.addr = skel->bss->base + KASAN_FORM_OFF(f);
+		if (kind)
+			check_one_report(&run, &e);
+		else
+			check_no_report(&run, what);
+	}
+	run_free(&run);
+}
+
+/* check_form() for every access form. */
 static void check_forms(struct kasan_ebpf *skel, enum kasan_src src,
 			const char *label, const char *kind)
 {
-	int fd = bpf_program__fd(skel->progs.kasan_forms);
 	struct prog_meta m;
-	char what[64];
-	struct run run;
-	int f, off;
+	int f;
 
-	if (!get_prog_meta(fd, &m))
+	if (!get_prog_meta(bpf_program__fd(skel->progs.kasan_forms), &m))
 		return;
-	skel->bss->src = src;
-	for (f = 0; f < KASAN_NR_FORMS; f++) {
-		struct expect e = {
-			.what = what, .kind = kind, .a = &forms[f],
-			.name = "kasan_forms", .tag = m.tag,
-		};
-
-		snprintf(what, sizeof(what), "%s %s", label, forms[f].name);
-		e.insn = find_insn(&m, e.a);
-		if (!ASSERT_GE(e.insn, 0, msg(what, "access in xlated program")))
-			continue;
-		skel->bss->form = f;
-		if (run_prog(fd, false, &run) &&
-		    ASSERT_EQ(run.retval, 0, msg(what, "program got its pointer"))) {
-			off = KASAN_FORM_OFF(f);
-			e.addr = skel->bss->base + off;
-			if (kind)
-				check_one_report(&run, &e);
-			else
-				check_no_report(&run, what);
-		}
-		run_free(&run);
-	}
+	for (f = 0; f < KASAN_NR_FORMS; f++)
+		check_form(skel, &m, src, f, label, kind);
 	put_prog_meta(&m);
 }
 
@@ -883,6 +889,41 @@ static void test_sysctl_off(void)
 	free_all(skel);
 out:
 	kasan_ebpf__destroy(skel);
+}
+
+/*
+ * The demonstration `make run` shows: a program reads freed memory and
+ * writes past the end of a buffer, and KASAN reports both with the BPF
+ * instruction; loaded with net.core.bpf_jit_kasan at 0, it is silent.
+ */
+static void test_demo(void)
+{
+	struct kasan_ebpf *skel;
+	struct prog_meta m;
+	int mode;
+
+	for (mode = 1; mode >= 0; mode--) {
+		skel = open_skel();
+		if (!skel)
+			return;
+		bpf_program__set_autoload(skel->progs.kasan_forms, true);
+		if (!load_skel(skel, mode))
+			goto next;
+		if (!get_prog_meta(bpf_program__fd(skel->progs.kasan_forms), &m))
+			goto next;
+		printf("demo: net.core.bpf_jit_kasan=%d: read of freed memory\n", mode);
+		check_form(skel, &m, KASAN_SRC_UAF, KASAN_LDX_DW,
+			   mode ? "demo mode 1" : "demo mode 0", mode ? UAF : NULL);
+		printf("demo: net.core.bpf_jit_kasan=%d: write past the end of a buffer\n",
+		       mode);
+		check_form(skel, &m, KASAN_SRC_KMALLOC_OOB, KASAN_STX_W,
+			   mode ? "demo mode 1" : "demo mode 0",
+			   mode ? SLAB_OOB : NULL);
+		put_prog_meta(&m);
+		free_all(skel);
+next:
+		kasan_ebpf__destroy(skel);
+	}
 }
 
 /* A program keeps the mode it was loaded with. */
@@ -1251,6 +1292,8 @@ void test_kasan_ebpf(void)
 		test_subprog();
 	if (test__start_subtest("tail_call"))
 		test_tail_call();
+	if (test__start_subtest("demo"))
+		test_demo();
 	if (test__start_subtest("many_reports"))
 		test_many_reports();
 	if (test__start_subtest("module_reload"))
