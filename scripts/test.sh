@@ -40,9 +40,9 @@ set -e
 glog=$OUT/logs/guest-test.log
 # test_progs prints one line per subtest: "#12/3    kasan_ebpf/uaf_ldx_8:OK".
 read -r gp gf gs < <(tr -d '\r' < "$glog" | awk '
-	/^#[0-9]+\/[0-9]+ +[^ ]+:OK$/ { p++ }
-	/^#[0-9]+\/[0-9]+ +[^ ]+:FAIL$/ { f++ }
-	/^#[0-9]+\/[0-9]+ +[^ ]+:SKIP$/ { s++ }
+	/^#[0-9]+\/[0-9]+ +.*:OK$/ { p++ }
+	/^#[0-9]+\/[0-9]+ +.*:FAIL$/ { f++ }
+	/^#[0-9]+\/[0-9]+ +.*:SKIP$/ { s++ }
 	/^kasan_ebpf-check: PASS/ { p++ }
 	/^kasan_ebpf-check: FAIL/ { f++ }
 	END { print p + 0, f + 0, s + 0 }')
