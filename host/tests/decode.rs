@@ -14,7 +14,7 @@ const TAIL: u64 = IP + 0x800;
 const SLOW: u64 = 0xffff_ffff_8100_0000;
 const SHADOW: u64 = 0xdfff_fc00_0000_0000;
 
-fn cfg(mode: Mode, r12_free: bool) -> Config {
+fn cfg(mode: Mode, r12_free: bool, checks: u32) -> Config {
     let mut outline = [[0u64; 4]; 2];
     for (w, row) in outline.iter_mut().enumerate() {
         for (s, e) in row.iter_mut().enumerate() {
@@ -25,6 +25,7 @@ fn cfg(mode: Mode, r12_free: bool) -> Config {
         shadow_offset: SHADOW,
         slow_path: SLOW,
         outline,
+        checks,
         mode: mode as u8,
         r12_free: r12_free as u8,
     }
@@ -62,7 +63,7 @@ fn check(c: &Config, base: u8, off: i16, size: u8, write: bool) -> (Vec<u8>, Sit
 
 #[test]
 fn inline_fast_path_is_five_instructions() {
-    let c = cfg(Mode::Inline, true);
+    let c = cfg(Mode::Inline, true, 10);
     // R1 (rdi) + 16, 8 bytes: the common case.
     let (code, site) = check(&c, 1, 16, 8, false);
     assert_eq!(
@@ -72,7 +73,7 @@ fn inline_fast_path_is_five_instructions() {
             "shr r11,3",
             "cmp word ptr [r11+r12],0",
             format!("je short 0x{:x}", IP + 21).as_str(),
-            format!("call 0x{TAIL:x}").as_str(),
+            format!("call 0x{:x}", TAIL + 8).as_str(),
         ]
     );
     assert_eq!(code.len(), 21);
@@ -91,8 +92,15 @@ fn inline_fast_path_is_five_instructions() {
 }
 
 #[test]
-fn inline_without_r12_adds_the_offset_from_the_image() {
-    let c = cfg(Mode::Inline, false);
+fn inline_without_r12_adds_the_offset_from_the_tail() {
+    // An arena program (r12 taken), and one with too few checks for r12.
+    for c in [cfg(Mode::Inline, false, 10), cfg(Mode::Inline, true, 2)] {
+        inline_without_r12(&c);
+    }
+}
+
+fn inline_without_r12(c: &Config) {
+    let c = *c;
     let (code, site) = check(&c, 6, 8, 4, true); // R6 = rbx
     assert_eq!(
         disasm(&code, IP),
@@ -110,7 +118,7 @@ fn inline_without_r12_adds_the_offset_from_the_image() {
 
 #[test]
 fn outline_calls_the_entry_point_with_caller_saved_registers_pushed() {
-    let c = cfg(Mode::Outline, true);
+    let c = cfg(Mode::Outline, true, 10);
     let (code, site) = check(&c, 2, 24, 2, true); // R2 = rsi
     let text = disasm(&code, IP);
     let end = IP + code.len() as u64;
@@ -126,12 +134,14 @@ fn outline_calls_the_entry_point_with_caller_saved_registers_pushed() {
 
 #[test]
 fn thunk_saves_everything_and_keeps_a_frame() {
-    let c = cfg(Mode::Inline, true);
+    let c = cfg(Mode::Inline, true, 10);
     let mut buf = [0u8; 256];
     let mut asm = Asm::new(&mut buf, TAIL);
     emit::emit_tail(&mut asm, &mut Plain, &c).unwrap();
     let n = asm.len();
-    let text = disasm(&buf[..n], TAIL);
+    // The shadow offset constant, then the thunk.
+    assert_eq!(buf[..8], SHADOW.to_le_bytes());
+    let text = disasm(&buf[8..n], TAIL + 8);
     assert_eq!(text[..2], ["push rbp", "mov rbp,rsp"]);
     assert_eq!(text[2], "push r15");
     assert_eq!(text[15], "push rax");
@@ -140,14 +150,6 @@ fn thunk_saves_everything_and_keeps_a_frame() {
     assert_eq!(text[18], "pop rax");
     assert_eq!(text[31], "pop r15");
     assert_eq!(text[32..], ["pop rbp", "ret", "int3"]);
-
-    // Without r12, the shadow offset constant comes first.
-    let c = cfg(Mode::Inline, false);
-    let mut buf = [0u8; 256];
-    let mut asm = Asm::new(&mut buf, TAIL);
-    emit::emit_tail(&mut asm, &mut Plain, &c).unwrap();
-    assert_eq!(buf[..8], SHADOW.to_le_bytes());
-    assert_eq!(disasm(&buf[8..9], TAIL + 8)[0], "push rbp");
 }
 
 #[test]
@@ -155,11 +157,12 @@ fn prologue_loads_the_shadow_offset_only_when_r12_is_used() {
     let mut buf = [0u8; 16];
     for (c, want) in [
         (
-            cfg(Mode::Inline, true),
+            cfg(Mode::Inline, true, 10),
             vec![format!("mov r12,0x{SHADOW:x}")],
         ),
-        (cfg(Mode::Inline, false), vec![]),
-        (cfg(Mode::Outline, true), vec![]),
+        (cfg(Mode::Inline, false, 10), vec![]),
+        (cfg(Mode::Inline, true, 2), vec![]),
+        (cfg(Mode::Outline, true, 10), vec![]),
     ] {
         let mut asm = Asm::new(&mut buf, IP);
         emit::emit_prologue(&mut asm, &c).unwrap();

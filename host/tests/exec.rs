@@ -48,20 +48,31 @@ impl Shadow {
 struct Variant {
     mode: Mode,
     r12_free: bool,
+    checks: u32,
 }
 
-const VARIANTS: [Variant; 3] = [
+/// Inline with the offset in r12; inline adding it from the tail (an arena
+/// program, and a program with too few checks for r12); outline.
+const VARIANTS: [Variant; 4] = [
     Variant {
         mode: Mode::Inline,
         r12_free: true,
+        checks: 10,
     },
     Variant {
         mode: Mode::Inline,
         r12_free: false,
+        checks: 10,
+    },
+    Variant {
+        mode: Mode::Inline,
+        r12_free: true,
+        checks: 1,
     },
     Variant {
         mode: Mode::Outline,
         r12_free: true,
+        checks: 10,
     },
 ];
 
@@ -70,6 +81,7 @@ fn config(v: &Variant, shadow: &Shadow) -> Config {
         shadow_offset: shadow.offset(),
         slow_path: exec::slow_path_entry(),
         outline: exec::outline_entries(),
+        checks: v.checks,
         mode: v.mode as u8,
         r12_free: v.r12_free as u8,
     }
@@ -98,7 +110,7 @@ fn initial_regs(cfg: &Config) -> Regs {
     for (i, v) in r.iter_mut().enumerate() {
         *v = 0x1111_0000_0000_0000 | (i as u64) << 40 | 0x5a5a_0000 | i as u64;
     }
-    if cfg.r12_free != 0 && cfg.mode == Mode::Inline as u8 {
+    if cfg.uses_r12() {
         r[12] = cfg.shadow_offset; // what the prologue loads
     }
     r
@@ -136,10 +148,11 @@ fn run_case(v: &Variant, base: BpfReg, off: i16, size: u8, write: bool) -> usize
                 let calls = exec::take_calls();
 
                 let ctx = format!(
-                    "mode {:?} r12_free {} base r{} off {off} size {size} write {write} \
-                     addr&15={align} shadow {s0:#x},{s1:#x}",
+                    "mode {:?} r12_free {} checks {} base r{} off {off} size {size} \
+                     write {write} addr&15={align} shadow {s0:#x},{s1:#x}",
                     v.mode,
                     v.r12_free,
+                    v.checks,
                     base.num()
                 );
                 // Every register but r11 (the JIT's scratch) is preserved.
@@ -210,9 +223,9 @@ fn verdicts_match_kasan_generic_for_every_case() {
             }
         }
     }
-    // 3 variants, 11 registers, 8 offsets, 4 sizes, 2 directions, 16
+    // 4 variants, 11 registers, 8 offsets, 4 sizes, 2 directions, 16
     // alignments, 15 x 15 shadow pairs.
-    assert_eq!(cases, 3 * 11 * 8 * 4 * 2 * 16 * 15 * 15);
+    assert_eq!(cases, 4 * 11 * 8 * 4 * 2 * 16 * 15 * 15);
 }
 
 #[test]

@@ -17,6 +17,7 @@ struct bpf_jit_kasan_cfg {
 	u64 shadow_offset;	/* KASAN_SHADOW_OFFSET */
 	u64 slow_path;		/* bpf_jit_kasan_slow_path() */
 	u64 outline[2][4];	/* kasan_bpf_{load,store}{1,2,4,8}() */
+	u32 checks;		/* checked accesses in the program */
 	u8 mode;		/* net.core.bpf_jit_kasan at load time */
 	u8 r12_free;		/* r12 may hold the shadow offset (no arena) */
 };
@@ -31,7 +32,6 @@ struct bpf_jit_kasan_site {
 /* Implemented in Rust (bpf_jit_kasan.rs). */
 u32 bpf_jit_kasan_count_checks(const struct bpf_insn *insns, u32 len);
 bool bpf_jit_kasan_uses_r12(const struct bpf_jit_kasan_cfg *cfg);
-bool bpf_jit_kasan_needs_tail(const struct bpf_jit_kasan_cfg *cfg, u32 checks);
 int bpf_jit_kasan_emit_prologue(const struct bpf_jit_kasan_cfg *cfg, u8 *buf,
 				u32 cap, u64 ip);
 int bpf_jit_kasan_emit_check(const struct bpf_jit_kasan_cfg *cfg,

@@ -156,18 +156,6 @@ pub unsafe extern "C" fn bpf_jit_kasan_uses_r12(cfg: *const Config) -> bool {
     !cfg.is_null() && unsafe { &*cfg }.uses_r12()
 }
 
-/// Whether the image needs the out-of-line tail, given the number of
-/// checks in the body.
-///
-/// # Safety
-///
-/// `cfg` must point to a valid config.
-#[no_mangle]
-pub unsafe extern "C" fn bpf_jit_kasan_needs_tail(cfg: *const Config, checks: u32) -> bool {
-    // SAFETY: the caller promises `cfg` is valid for reads.
-    !cfg.is_null() && unsafe { &*cfg }.needs_tail(checks)
-}
-
 /// Emits the end of the prologue (after `r12` is saved) into `buf`, which
 /// runs at `ip`. Returns the length or a negative errno.
 ///
@@ -225,8 +213,9 @@ pub unsafe extern "C" fn bpf_jit_kasan_emit_check(
     ret
 }
 
-/// Emits the out-of-line tail (shadow offset constant if needed, thunk)
-/// into `buf`, which runs at `ip`. Returns the length or a negative errno.
+/// Emits the out-of-line tail all programs share (shadow offset constant,
+/// thunk) into `buf`, which runs at `ip`. Returns the length or a negative
+/// errno.
 ///
 /// # Safety
 ///

@@ -23,16 +23,20 @@
 //! slow path, so a wild pointer gets KASAN's report rather than an oops in
 //! the check.
 //!
-//! `r12` is callee-saved and otherwise only used by arena programs; when the
-//! program has an arena, the offset is added from a constant in the image
-//! instead. `r11` and the flags are JIT temporaries, dead between BPF
-//! instructions; every other register is preserved.
+//! `r12` is callee-saved and otherwise only used by arena programs. Loading
+//! it costs the program 14 bytes (save, load, restore), so only programs
+//! with [`R12_MIN_CHECKS`] checks or more, and no arena, keep the offset
+//! there; the others add it from the constant in front of the thunk
+//! (`add r11, [rip + offset]`, 5 bytes more per check). `r11` and the flags
+//! are JIT temporaries, dead between BPF instructions; every other register
+//! is preserved.
 //!
-//! The single out-of-line thunk per image saves all registers, builds a
-//! frame the unwinder can follow, and calls the slow path with the saved
-//! registers, which end with the address of the access (its return address). The slow
-//! path recomputes the address from the BPF instruction, so sites need no
-//! per-site stub and cost only the bytes above.
+//! One out-of-line tail, shared by every program and emitted once at boot,
+//! holds that constant and the thunk. The thunk saves all registers, builds
+//! a frame the unwinder can follow, and calls the slow path with the saved
+//! registers, which end with the address of the access (its return
+//! address). The slow path recomputes the address from the BPF instruction,
+//! so sites need no per-site stub and cost only the bytes above.
 //!
 //! Outline mode (sysctl 2) is the upstream-style reference: every access
 //! calls a `kasan_bpf_{load,store}N()` entry point with the caller-saved
@@ -43,6 +47,13 @@ use crate::insn::Access;
 
 /// log2 of the KASAN generic granule (`KASAN_SHADOW_SCALE_SHIFT`).
 pub const SHADOW_SCALE_SHIFT: u8 = 3;
+
+/// Fewest checks for which keeping the shadow offset in `r12` (14 bytes per
+/// program) is smaller than adding it from memory (5 bytes per check).
+pub const R12_MIN_CHECKS: u32 = 3;
+
+/// Offset of the thunk in the tail, after the shadow offset constant.
+pub const THUNK_OFFSET: u64 = 8;
 
 /// Instrumentation modes, as `net.core.bpf_jit_kasan` numbers them.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -78,6 +89,8 @@ pub struct Config {
     pub slow_path: u64,
     /// Outline entry points, `[write][log2 size]`.
     pub outline: [[u64; 4]; 2],
+    /// Number of checked accesses in the program.
+    pub checks: u32,
     /// A [`Mode`] number.
     pub mode: u8,
     /// Nonzero if `r12` is free to hold the shadow offset (no arena).
@@ -92,21 +105,7 @@ impl Config {
     /// Whether the program keeps the shadow offset in `r12`, which the JIT
     /// must then save in the prologue and restore on every exit.
     pub fn uses_r12(&self) -> bool {
-        self.mode == Mode::Inline as u8 && self.r12_free != 0
-    }
-
-    /// Whether the image needs the out-of-line tail after the body.
-    pub fn needs_tail(&self, checks: u32) -> bool {
-        self.mode == Mode::Inline as u8 && checks > 0
-    }
-
-    /// Address of the thunk, given the address of the tail.
-    pub fn thunk_addr(&self, tail: u64) -> u64 {
-        if self.r12_free != 0 {
-            tail
-        } else {
-            tail + 8
-        }
+        self.mode == Mode::Inline as u8 && self.r12_free != 0 && self.checks >= R12_MIN_CHECKS
     }
 }
 
@@ -218,9 +217,9 @@ pub fn emit_prologue(asm: &mut Asm<'_>, cfg: &Config) -> Result {
 
 /// Emits the check for `access` before the instruction that makes it.
 ///
-/// `tail` is the address of the out-of-line tail ([`emit_tail`]) after the
-/// program body, from the JIT's previous pass; the sequence has the same
-/// length whatever its value, so the JIT's passes converge as before.
+/// `tail` is the address of the shared out-of-line tail ([`emit_tail`]).
+/// The sequence has the same length wherever the tail and the code are, so
+/// the JIT's passes converge as before.
 pub fn emit_check(
     asm: &mut Asm<'_>,
     arch: &mut dyn Arch,
@@ -237,7 +236,7 @@ pub fn emit_check(
         Mode::Inline => {
             asm.lea(Reg::R11, base)?;
             asm.shr(Reg::R11, SHADOW_SCALE_SHIFT)?;
-            let shadow = if cfg.r12_free != 0 {
+            let shadow = if cfg.uses_r12() {
                 Mem::Base {
                     base: Reg::R11,
                     index: Some(Reg::R12),
@@ -256,7 +255,7 @@ pub fn emit_check(
             asm.cmp_mem_imm8(width, shadow, 0)?;
             site.fault_len = (asm.len() - start) as u32 - site.fault_off;
             let valid = asm.jz_rel8()?;
-            arch.call(asm, cfg.thunk_addr(tail))?;
+            arch.call(asm, tail + THUNK_OFFSET)?;
             asm.bind_rel8(valid)?;
         }
         Mode::Outline => {
@@ -279,14 +278,13 @@ pub fn emit_check(
     Ok(site)
 }
 
-/// Emits the out-of-line tail after the program body: the shadow offset
-/// (for programs that cannot keep it in `r12`), then the thunk that saves
-/// every register and calls the slow path with a pointer to them
-/// ([`SavedRegs`], which ends with the thunk's return address: the access).
+/// Emits the out-of-line tail that all programs share: the shadow offset
+/// (for programs that do not keep it in `r12`), then, at [`THUNK_OFFSET`],
+/// the thunk that saves every register and calls the slow path with a
+/// pointer to them ([`SavedRegs`], which ends with the thunk's return
+/// address: the access).
 pub fn emit_tail(asm: &mut Asm<'_>, arch: &mut dyn Arch, cfg: &Config) -> Result {
-    if cfg.r12_free == 0 {
-        asm.bytes(&cfg.shadow_offset.to_le_bytes())?;
-    }
+    asm.bytes(&cfg.shadow_offset.to_le_bytes())?;
     asm.push(Reg::Rbp)?;
     asm.mov(Reg::Rbp, Reg::Rsp)?;
     for r in THUNK_SAVED.iter().rev() {
