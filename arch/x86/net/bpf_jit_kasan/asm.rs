@@ -158,17 +158,20 @@ impl<'a> Asm<'a> {
 
     /// Emits raw bytes.
     pub fn bytes(&mut self, b: &[u8]) -> Result {
-        let end = self.len.checked_add(b.len()).ok_or(Error::NoSpace)?;
-        self.buf
-            .get_mut(self.len..end)
-            .ok_or(Error::NoSpace)?
-            .copy_from_slice(b);
-        self.len = end;
+        for &x in b {
+            self.byte(x)?;
+        }
         Ok(())
     }
 
+    /// Emits one byte. The JIT calls this for every byte of every check in
+    /// every pass, so it stores directly instead of copying a slice (in the
+    /// kernel, a KASAN-checked memcpy).
     fn byte(&mut self, b: u8) -> Result {
-        self.bytes(&[b])
+        let slot = self.buf.get_mut(self.len).ok_or(Error::NoSpace)?;
+        *slot = b;
+        self.len += 1;
+        Ok(())
     }
 
     fn imm32(&mut self, v: i32) -> Result {
