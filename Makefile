@@ -70,6 +70,10 @@ patches: source
 bench: initramfs
 	$(S)/bench.sh
 
+## corpus     upstream test_verifier + a test_progs set at bpf_jit_kasan 0, 1, 2 (~1 h)
+corpus: initramfs
+	$(S)/corpus.sh
+
 ## clean      remove out/ and cargo's target/
 clean:
 	rm -rf out host/target

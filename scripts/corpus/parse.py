@@ -1,0 +1,438 @@
+#!/usr/bin/env python3
+# SPDX-License-Identifier: GPL-2.0
+"""Read the console log of a `make corpus` boot and write the results.
+
+The log holds (see scripts/guest/jobs/corpus.sh):
+  - kernel messages "[ sec.usec] ...", and the same from dmesg prefixed
+    "CORPUS_KMSG " for the windows when the console was kept quiet;
+  - the markers "kasan_ebpf_corpus: mode=<m> begin|end" among them;
+  - CORPUS_PROBE / CORPUS_RUN / CORPUS_MODE_DONE lines;
+  - each binary's output, gzip+base64 (CORPUS_B64 <n> ...) closed by
+    "CORPUS_FILE <n> mode=<m> name=<binary> md5=<md5 of the gzip> bytes=<n>".
+
+Writes into --out:
+  mode-<m>/<binary>.log   each binary's full output
+  reports/                every KASAN report, one file each, and
+                          kasan-bpf.txt / kasan-other.txt / splats.txt
+  results.json            every test's status per mode
+  summary.json            the counts per mode, the differences, the lists
+  table.txt               the table that is also printed
+
+Exit status: 0 iff every mode finished, no KASAN report in modes 1 and 2
+names a BPF program, the results agree across modes and every test that
+fails at mode 0 is on the known-failures list.
+"""
+import argparse
+import base64
+import gzip
+import hashlib
+import json
+import os
+import re
+import sys
+
+KLINE = re.compile(r'^\[\s*\d+\.\d+\]( |$)')
+MARK = re.compile(r'kasan_ebpf_corpus: mode=(\d) (begin|end)')
+SEP = re.compile(r'^\[\s*\d+\.\d+\] =+$')
+TV_LINE = re.compile(r'^#(\d+)/([up]) (.*)$')
+TP_LINE = re.compile(r'^#(\d+)(?:/(\d+))?\s+(\S.*?):(OK|SKIP|FAIL)(?: \(SKIP: \d+/\d+\))?$')
+SPLAT = re.compile(r'(WARNING: CPU: |BUG: (?!KASAN)|Oops|general protection fault|'
+                   r'Kernel panic|rcu: INFO: |'
+                   r'watchdog: BUG|UBSAN: |kernel BUG at)')
+KV = re.compile(r'(\w+)=(\S*)')
+
+
+def kv(line):
+    return dict(KV.findall(line))
+
+
+def read_log(path):
+    with open(path, 'rb') as f:
+        data = f.read().decode('utf-8', errors='replace')
+    return [l.replace('\r', '') for l in data.split('\n')]
+
+
+def kernel_stream(lines):
+    """The kernel's messages in console order, each with its mode (None
+    outside the markers); CORPUS_KMSG copies of lines already on the
+    console are dropped."""
+    seen = set()
+    out = []
+    mode = None
+    for l in lines:
+        if l.startswith('CORPUS_KMSG '):
+            l = l[len('CORPUS_KMSG '):]
+            if l in seen or not KLINE.match(l):
+                continue
+        elif KLINE.match(l):
+            seen.add(l)
+        else:
+            continue
+        m = MARK.search(l)
+        if m:
+            mode = int(m.group(1)) if m.group(2) == 'begin' else None
+            continue
+        out.append((mode, l))
+    return out
+
+
+def kasan_reports(stream):
+    """KASAN reports: from the ==== line before "BUG: KASAN" to the closing
+    ==== line, plus the kasan_ebpf: line(s) that follow it."""
+    reports = []
+    i = 0
+    n = len(stream)
+    while i < n:
+        mode, l = stream[i]
+        if 'BUG: KASAN:' not in l:
+            i += 1
+            continue
+        start = i - 1 if i > 0 and SEP.match(stream[i - 1][1]) else i
+        j = i + 1
+        while j < n and not SEP.match(stream[j][1]) and 'BUG: KASAN:' not in stream[j][1]:
+            j += 1
+        end = j + 1 if j < n and SEP.match(stream[j][1]) else j
+        # The line naming the program and insn comes right after.
+        k = end
+        while k < n and k < end + 3 and 'kasan_ebpf: ' in stream[k][1]:
+            k += 1
+        text = [s for _, s in stream[start:k]]
+        reports.append({'mode': mode, 'header': l.split('] ', 1)[1],
+                        'bpf': any('bpf_prog_' in s for s in text),
+                        'text': '\n'.join(text)})
+        i = max(k, i + 1)
+    return reports
+
+
+def other_splats(stream):
+    """Kernel warnings and oopses other than KASAN reports, with 30 lines
+    of context."""
+    out = []
+    for i, (mode, l) in enumerate(stream):
+        msg = l.split('] ', 1)[1] if '] ' in l else l
+        if SPLAT.match(msg):
+            out.append({'mode': mode, 'header': msg,
+                        'bpf': any('bpf_prog_' in s for _, s in stream[i:i + 40]),
+                        'text': '\n'.join(s for _, s in stream[i:i + 40])})
+    return out
+
+
+def files(lines, outdir, errors):
+    """Decode the CORPUS_B64 dumps; returns {(mode, name): text}."""
+    chunks = {}
+    res = {}
+    for l in lines:
+        if l.startswith('CORPUS_B64 '):
+            parts = l.split(' ', 2)
+            if len(parts) == 3:
+                chunks.setdefault(parts[1], []).append(parts[2].strip())
+        elif l.startswith('CORPUS_FILE '):
+            seq = l.split()[1]
+            a = kv(l)
+            try:
+                raw = base64.b64decode(''.join(chunks.get(seq, [])))
+                if hashlib.md5(raw).hexdigest() != a['md5']:
+                    raise ValueError('md5 mismatch')
+                text = gzip.decompress(raw).decode('utf-8', errors='replace')
+            except Exception as e:  # noqa: BLE001 - any damage is reported
+                errors.append(f"output of {a.get('name')} at mode {a.get('mode')}: "
+                              f"could not be decoded ({e})")
+                continue
+            mode = int(a['mode'])
+            d = os.path.join(outdir, f'mode-{mode}')
+            os.makedirs(d, exist_ok=True)
+            with open(os.path.join(d, a['name'] + '.log'), 'w') as f:
+                f.write(text)
+            res[(mode, a['name'])] = text
+    return res
+
+
+def parse_test_verifier(text):
+    res = {}
+    for l in text.split('\n'):
+        m = TV_LINE.match(l)
+        if not m:
+            continue
+        rest = m.group(3)
+        if re.search(r' OK( \(NOTE: [^)]*\))?$', rest) or rest == 'OK':
+            st = 'OK'
+        elif re.search(r' SKIP( \([^)]*\))?$', rest):
+            st = 'SKIP'
+        else:
+            st = 'FAIL'
+        res[f'test_verifier/#{m.group(1)}/{m.group(2)}'] = st
+    return res
+
+
+def parse_test_progs(text):
+    """Leaf results: subtests, and tests without subtests. The part after
+    "All error logs:" repeats the failures and is skipped."""
+    res = {}
+    tops = {}
+    subs = []
+    with_subtests = set()
+    for l in text.split('\n'):
+        if l.startswith('All error logs:'):
+            break
+        m = TP_LINE.match(l)
+        if not m:
+            continue
+        name, st = m.group(3), m.group(4)
+        if m.group(2):
+            subs.append((name, f'#{m.group(1)}/{m.group(2)}', st))
+            with_subtests.add(name.split('/', 1)[0])
+        else:
+            tops[name] = st
+    # A test may run two subtests of the same name (cpumask does): those
+    # keys get the subtest's number.
+    seen = {}
+    for name, _, _ in subs:
+        seen[name] = seen.get(name, 0) + 1
+    for name, num, st in subs:
+        res[f'test_progs/{name}' + (f' ({num})' if seen[name] > 1 else '')] = st
+    for name, st in tops.items():
+        if name not in with_subtests:
+            res[f'test_progs/{name}'] = st
+    return res, tops
+
+
+def known_failures(path):
+    """Lines "<test> :: <reason>": a test's key as in results.json (or a
+    prefix of keys, ending in "*"), then why it fails at mode 0."""
+    out = []
+    if not path or not os.path.exists(path):
+        return out
+    with open(path) as f:
+        for n, l in enumerate(f, 1):
+            l = l.rstrip('\n')
+            if not l.strip() or l.startswith('#'):
+                continue
+            pat, sep, reason = l.partition(' :: ')
+            if not sep or not reason.strip():
+                raise SystemExit(f'{path}:{n}: expected "<test> :: <reason>"')
+            out.append((pat, reason.strip()))
+    return out
+
+
+def matches(pat, key):
+    return key == pat or (pat.endswith('*') and key.startswith(pat[:-1]))
+
+
+def main():
+    ap = argparse.ArgumentParser()
+    ap.add_argument('--log', required=True)
+    ap.add_argument('--out', required=True)
+    ap.add_argument('--known')
+    ap.add_argument('--modes', default='0 1 2')
+    ap.add_argument('--wall-total', type=int)
+    ap.add_argument('--wall-guest', type=int)
+    ap.add_argument('--guest-rc', type=int)
+    args = ap.parse_args()
+    modes = [int(m) for m in args.modes.split()]
+    os.makedirs(args.out, exist_ok=True)
+    errors = []
+
+    lines = read_log(args.log)
+    stream = kernel_stream(lines)
+    out_files = files(lines, args.out, errors)
+
+    # Probes, runs, mode times.
+    probes = {m: [] for m in modes}
+    runs = {m: {} for m in modes}
+    msecs = {}
+    uname = None
+    done = False
+    for l in lines:
+        a = kv(l)
+        if l.startswith('CORPUS_PROBE '):
+            m = int(a['mode'])
+            if 'id' in a:
+                probes.setdefault(m, []).append(
+                    {'at': a['at'], 'id': int(a['id']),
+                     'kasan_mode': int(a.get('kasan_mode', -1)),
+                     'kasan_checks': int(a.get('kasan_checks', -1))})
+            else:
+                errors.append(f'probe failed at mode {m}: {l}')
+        elif l.startswith('CORPUS_RUN '):
+            runs.setdefault(int(a['mode']), {})[a['name']] = {
+                'rc': int(a['rc']), 'secs': int(a['secs'])}
+        elif l.startswith('CORPUS_MODE_DONE '):
+            msecs[int(a['mode'])] = int(a['secs'])
+        elif l.startswith('CORPUS_START '):
+            uname = a.get('uname', '').replace('_', ' ')
+        elif l.startswith('CORPUS_DONE'):
+            done = True
+
+    # Results per mode.
+    results = {m: {} for m in modes}
+    tp_tops = {m: {} for m in modes}
+    for (m, name), text in sorted(out_files.items()):
+        if name == 'test_verifier':
+            results.setdefault(m, {}).update(parse_test_verifier(text))
+        elif name.startswith('test_progs'):
+            r, tops = parse_test_progs(text)
+            results.setdefault(m, {}).update(r)
+            tp_tops.setdefault(m, {}).update(tops)
+
+    reports = kasan_reports(stream)
+    splats = other_splats(stream)
+    rdir = os.path.join(args.out, 'reports')
+    os.makedirs(rdir, exist_ok=True)
+    for f in os.listdir(rdir):
+        os.unlink(os.path.join(rdir, f))
+    for i, r in enumerate(reports):
+        kind = 'bpf' if r['bpf'] else 'other'
+        r['file'] = f'reports/kasan-{i + 1:03d}-mode{r["mode"]}-{kind}.txt'
+        with open(os.path.join(args.out, r['file']), 'w') as f:
+            f.write(r['text'] + '\n')
+    for kind, sel in (('bpf', True), ('other', False)):
+        with open(os.path.join(rdir, f'kasan-{kind}.txt'), 'w') as f:
+            for r in reports:
+                if r['bpf'] == sel:
+                    f.write(f'### mode {r["mode"]}: {r["header"]}\n{r["text"]}\n\n')
+    with open(os.path.join(rdir, 'splats.txt'), 'w') as f:
+        for s in splats:
+            f.write(f'### mode {s["mode"]}: {s["header"]}\n{s["text"]}\n\n')
+    kasan_ebpf_lines = [(m, l) for m, l in stream if 'kasan_ebpf: ' in l]
+
+    # Per mode counts.
+    per_mode = {}
+    for m in modes:
+        r = results.get(m, {})
+        p = probes.get(m, [])
+        loaded = None
+        per_bin = {}
+        if len(p) >= 2:
+            loaded = p[-1]['id'] - p[0]['id'] - (len(p) - 1)
+            for prev, cur in zip(p, p[1:]):
+                per_bin[cur['at'].replace('after_', '', 1)] = cur['id'] - prev['id'] - 1
+        cnt = lambda st, pre='': sum(1 for k, v in r.items() if v == st and k.startswith(pre))
+        per_mode[m] = {
+            'finished': m in msecs,
+            'secs': msecs.get(m),
+            'programs_loaded': loaded,
+            'programs_loaded_by': per_bin,
+            'probe_kasan_mode': sorted({x['kasan_mode'] for x in p}),
+            'probe_kasan_checks': sorted({x['kasan_checks'] for x in p}),
+            'tests': len(r),
+            'passed': cnt('OK'),
+            'failed': cnt('FAIL'),
+            'skipped': cnt('SKIP'),
+            'test_verifier': {s: cnt(s, 'test_verifier/') for s in ('OK', 'FAIL', 'SKIP')},
+            'test_progs': {s: cnt(s, 'test_progs/') for s in ('OK', 'FAIL', 'SKIP')},
+            'test_progs_top_level': {
+                s: sum(1 for v in tp_tops.get(m, {}).values() if v == s)
+                for s in ('OK', 'FAIL', 'SKIP')},
+            'runs': runs.get(m, {}),
+            'kasan_reports_bpf': sum(1 for x in reports if x['mode'] == m and x['bpf']),
+            'kasan_reports_other': sum(1 for x in reports if x['mode'] == m and not x['bpf']),
+            'other_splats': sum(1 for x in splats if x['mode'] == m),
+            'kasan_ebpf_lines': sum(1 for mm, _ in kasan_ebpf_lines if mm == m),
+        }
+        if p and any(x['kasan_mode'] != m for x in p):
+            errors.append(f'mode {m}: the probe program got kasan_mode '
+                          f'{per_mode[m]["probe_kasan_mode"]}')
+        if not per_mode[m]['finished']:
+            errors.append(f'mode {m} did not finish')
+
+    # Differences between modes.
+    keys = sorted(set().union(*[set(results.get(m, {})) for m in modes]))
+    diffs = []
+    for k in keys:
+        sts = {m: results.get(m, {}).get(k, 'MISSING') for m in modes}
+        if len(set(sts.values())) > 1:
+            diffs.append({'test': k, **{f'mode{m}': s for m, s in sts.items()}})
+
+    # Failures at mode 0 against the documented list.
+    base = modes[0]
+    kf = known_failures(args.known)
+    fail0 = sorted(k for k, v in results.get(base, {}).items() if v == 'FAIL')
+    documented, undocumented = [], []
+    used = set()
+    for k in fail0:
+        hit = next(((p, why) for p, why in kf if matches(p, k)), None)
+        if hit:
+            documented.append({'test': k, 'reason': hit[1]})
+            used.add(hit[0])
+        else:
+            undocumented.append(k)
+    stale = [p for p, _ in kf if p not in used]
+
+    bpf_reports_12 = [r for r in reports if r['bpf'] and r['mode'] in (1, 2)]
+    summary = {
+        'log': os.path.abspath(args.log),
+        'kernel': uname,
+        'guest_finished': done,
+        'guest_rc': args.guest_rc,
+        'modes': {str(m): per_mode[m] for m in modes},
+        'differences': diffs,
+        'mode0_failures_documented': documented,
+        'mode0_failures_undocumented': undocumented,
+        'known_failures_not_seen': stale,
+        'kasan_reports': [{k: r[k] for k in ('mode', 'bpf', 'header', 'file')}
+                          for r in reports],
+        'kasan_ebpf_lines': [{'mode': m, 'line': l} for m, l in kasan_ebpf_lines],
+        'other_splats': [{k: s[k] for k in ('mode', 'bpf', 'header')} for s in splats],
+        'seconds': {'total': args.wall_total, 'guest': args.wall_guest,
+                    **{f'mode{m}': msecs.get(m) for m in modes}},
+        'errors': errors,
+    }
+    with open(os.path.join(args.out, 'summary.json'), 'w') as f:
+        json.dump(summary, f, indent=1)
+    with open(os.path.join(args.out, 'results.json'), 'w') as f:
+        json.dump({str(m): results.get(m, {}) for m in modes}, f, indent=0, sort_keys=True)
+
+    # The table.
+    rows = [
+        ('programs loaded', lambda p: p['programs_loaded']),
+        ('  by test_verifier', lambda p: p['programs_loaded_by'].get('test_verifier')),
+        ('  by test_progs', lambda p: sum(v for k, v in p['programs_loaded_by'].items()
+                                          if k != 'test_verifier') or None),
+        ('probe: kasan_mode / checks', lambda p: f"{','.join(map(str, p['probe_kasan_mode']))}"
+                                              f" / {','.join(map(str, p['probe_kasan_checks']))}"),
+        ('test cases (leaf results)', lambda p: p['tests']),
+        ('  passed', lambda p: p['passed']),
+        ('  failed', lambda p: p['failed']),
+        ('  skipped', lambda p: p['skipped']),
+        ('test_verifier ok/fail/skip', lambda p: '/'.join(str(p['test_verifier'][s]) for s in ('OK', 'FAIL', 'SKIP'))),
+        ('test_progs subtests ok/fail/skip', lambda p: '/'.join(str(p['test_progs'][s]) for s in ('OK', 'FAIL', 'SKIP'))),
+        ('test_progs tests ok/fail/skip', lambda p: '/'.join(str(p['test_progs_top_level'][s]) for s in ('OK', 'FAIL', 'SKIP'))),
+        ('KASAN reports naming bpf_prog_', lambda p: p['kasan_reports_bpf']),
+        ('KASAN reports, other', lambda p: p['kasan_reports_other']),
+        ('other warnings/oopses', lambda p: p['other_splats']),
+        ('time (s)', lambda p: p['secs']),
+    ]
+    w0 = max(len(r[0]) for r in rows)
+    out = [f'{"":<{w0}}' + ''.join(f'{"mode " + str(m):>14}' for m in modes)]
+    for label, fn in rows:
+        out.append(f'{label:<{w0}}' + ''.join(f'{str(fn(per_mode[m])):>14}' for m in modes))
+    out.append('')
+    out.append(f'differences between modes: {len(diffs)}')
+    for d in diffs[:50]:
+        out.append('  ' + d['test'] + ': ' + ', '.join(f'{m}={d[f"mode{m}"]}' for m in modes))
+    if len(diffs) > 50:
+        out.append(f'  ... {len(diffs) - 50} more in summary.json')
+    out.append(f'failing at mode {base}: {len(fail0)} ({len(documented)} on the known-failures list, '
+               f'{len(undocumented)} not)')
+    for k in undocumented:
+        out.append(f'  not documented: {k}')
+    for p in stale:
+        out.append(f'  listed but did not fail: {p}')
+    out.append(f'KASAN reports naming a BPF program in modes 1-2: {len(bpf_reports_12)}')
+    for r in bpf_reports_12:
+        out.append(f'  mode {r["mode"]}: {r["header"]}  ({r["file"]})')
+    if args.wall_total is not None:
+        out.append(f'time: {args.wall_total} s in all, {args.wall_guest} s in the guest')
+    for e in errors:
+        out.append(f'ERROR: {e}')
+    table = '\n'.join(out)
+    with open(os.path.join(args.out, 'table.txt'), 'w') as f:
+        f.write(table + '\n')
+    print(table)
+
+    ok = (done and not errors and not diffs and not bpf_reports_12 and not undocumented)
+    return 0 if ok else 1
+
+
+if __name__ == '__main__':
+    sys.exit(main())
