@@ -23,22 +23,31 @@ run_logged() {
 
 KMOD_DIR=$SRC/tools/testing/selftests/bpf/bpf_kasan_testmod
 
+# make in selftests/bpf, with our kernel and toolchain.
+selftests_make() {
+	mkdir -p "$SELFTESTS"
+	make -C "$SRC/tools/testing/selftests/bpf" -j"$JOBS" LLVM=-19 \
+		CLANG=clang-19 LLC=llc-19 LLVM_STRIP=llvm-strip-19 \
+		LLVM_OBJCOPY=llvm-objcopy-19 "${KMAKE_VARS[@]}" KDIR="$BUILD" \
+		VMLINUX_BTF="$BUILD/vmlinux" OUTPUT="$SELFTESTS" "$@"
+}
+
 case $step in
 kernel)
 	run_logged kernel kmake -j"$JOBS" all
 	;;
 modules)
 	[ -d "$KMOD_DIR" ] || die "$KMOD_DIR is missing: run scripts/prepare-src.sh"
-	# kbuild does not rebuild external modules when the kernel changed
-	# (their BTF and the Rust crates they link must match it): do it here.
+	# The selftests' Makefile builds the module (next to bpf_testmod.ko),
+	# but kbuild does not rebuild an external module's objects when the
+	# kernel changed (their BTF and the Rust crates they link must match
+	# it): clean them then.
 	if [ "$BUILD/vmlinux" -nt "$KMOD_DIR/bpf_kasan_testmod.ko" ]; then
 		make -C "$BUILD" M="$KMOD_DIR" "${KMAKE_VARS[@]}" clean >/dev/null
 	fi
-	run_logged modules make -C "$BUILD" M="$KMOD_DIR" "${KMAKE_VARS[@]}" \
-		-j"$JOBS" modules
+	run_logged modules selftests_make "$SELFTESTS/bpf_kasan_testmod.ko"
 	;;
 selftests)
-	mkdir -p "$SELFTESTS"
 	# The dependency files name generated skeletons by relative paths:
 	# once the skeletons are to be regenerated (a new vmlinux, or an
 	# interrupted build), make finds no rule for them. Drop the .d files
@@ -47,11 +56,7 @@ selftests)
 	   [ "$BUILD/vmlinux" -nt "$SELFTESTS/test_progs" ]; then
 		find "$SELFTESTS" -name '*.test.d' -delete 2>/dev/null || true
 	fi
-	run_logged selftests make -C "$SRC/tools/testing/selftests/bpf" \
-		-j"$JOBS" LLVM=-19 CLANG=clang-19 LLC=llc-19 \
-		LLVM_STRIP=llvm-strip-19 LLVM_OBJCOPY=llvm-objcopy-19 \
-		"${KMAKE_VARS[@]}" KDIR="$BUILD" VMLINUX_BTF="$BUILD/vmlinux" \
-		OUTPUT="$SELFTESTS" test_progs test_verifier
+	run_logged selftests selftests_make test_progs test_verifier
 	;;
 *)
 	die "usage: $0 kernel|modules|selftests"

@@ -11,6 +11,7 @@ rm -rf "$ROOT"
 mkdir -p "$ROOT"/{bin,sbin,etc,proc,sys,dev,tmp,run,kasan-ebpf/jobs}
 cp /bin/busybox "$ROOT/bin/busybox"
 install -m 755 "$TOP/scripts/guest/init" "$ROOT/init"
+cp "$TOP/scripts/guest/lib.sh" "$ROOT/kasan-ebpf/"
 cp "$TOP"/scripts/guest/jobs/*.sh "$ROOT/kasan-ebpf/jobs/"
 echo "root:x:0:0:root:/root:/bin/sh" > "$ROOT/etc/passwd"
 echo "nobody:x:65534:65534:nobody:/:/bin/sh" >> "$ROOT/etc/passwd"
@@ -30,16 +31,14 @@ add_bin() {
 	done
 }
 
-for f in test_progs test_verifier bpf_testmod.ko tools/sbin/bpftool \
-	 kasan_ebpf.bpf.o; do
+for f in test_progs test_verifier bpf_testmod.ko bpf_kasan_testmod.ko \
+	 tools/sbin/bpftool kasan_ebpf.bpf.o; do
 	[ -e "$SELFTESTS/$f" ] && add_bin "$SELFTESTS/$f"
 done
 # Extra binaries (e.g. the benchmark's) that scripts put in out/guest-extra/.
 for f in "$OUT"/guest-extra/*; do
 	[ -f "$f" ] && add_bin "$f"
 done
-KMOD=$SRC/tools/testing/selftests/bpf/bpf_kasan_testmod/bpf_kasan_testmod.ko
-[ -f "$KMOD" ] && cp "$KMOD" "$ROOT/kasan-ebpf/"
 
 (cd "$ROOT" && find . | cpio -o -H newc --quiet) > "$IMG"
 log "initramfs: $IMG ($(du -h "$IMG" | cut -f1))"

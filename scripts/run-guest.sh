@@ -21,6 +21,11 @@ LOGF=$OUT/logs/guest-$JOB-$(date +%Y%m%d-%H%M%S).log
 ln -sf "$(basename "$LOGF")" "$OUT/logs/guest-$JOB.log"
 APPEND="console=ttyS0 panic=-1 panic_on_warn=0 kasan_multi_shot no5lvl"
 APPEND+=" kasan_ebpf.job=$JOB"
+# A job may ask for more kernel parameters: "# guest-append: <params>".
+JOBFILE=$TOP/scripts/guest/jobs/$JOB.sh
+if [ -f "$JOBFILE" ]; then
+	APPEND+=$(sed -n 's/^# guest-append: */ /p' "$JOBFILE" | tr -d '\n')
+fi
 
 QEMU=(qemu-system-x86_64 -machine q35 -cpu max -m 4G -smp 2
       -kernel "$KERNEL" -initrd "$IMG" -append "$APPEND"

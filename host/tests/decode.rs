@@ -25,7 +25,9 @@ fn cfg(mode: Mode, r12_free: bool, checks: u32) -> Config {
         shadow_offset: SHADOW,
         slow_path: SLOW,
         outline,
+        stack_only: core::ptr::null(),
         checks,
+        nr_ldst: 0,
         mode: mode as u8,
         r12_free: r12_free as u8,
     }

@@ -81,7 +81,9 @@ fn config(v: &Variant, shadow: &Shadow) -> Config {
         shadow_offset: shadow.offset(),
         slow_path: exec::slow_path_entry(),
         outline: exec::outline_entries(),
+        stack_only: core::ptr::null(),
         checks: v.checks,
+        nr_ldst: 0,
         mode: v.mode as u8,
         r12_free: v.r12_free as u8,
     }

@@ -76,6 +76,20 @@ def kernel_stream(lines):
     return out
 
 
+# A BPF program without a kallsyms entry (loaded without CAP_BPF, or a
+# classic BPF filter) has no bpf_prog_ symbol: KASAN names its code by the
+# bare address, in the module/BPF area.
+UNNAMED_JIT = re.compile(r'\b(in|at) 0xffffffff(a|b|c|d|e)[0-9a-f]{7}\b')
+
+
+def is_bpf(header, text):
+    """A report is the BPF program's if it names one, carries our
+    kasan_ebpf: line, or happened at an address without a symbol where
+    JIT-compiled code lives."""
+    return (any('bpf_prog_' in s or 'kasan_ebpf: ' in s for s in text) or
+            bool(UNNAMED_JIT.search(header)))
+
+
 def kasan_reports(stream):
     """KASAN reports: from the ==== line before "BUG: KASAN" to the closing
     ==== line, plus the kasan_ebpf: line(s) that follow it."""
@@ -97,8 +111,9 @@ def kasan_reports(stream):
         while k < n and k < end + 3 and 'kasan_ebpf: ' in stream[k][1]:
             k += 1
         text = [s for _, s in stream[start:k]]
-        reports.append({'mode': mode, 'header': l.split('] ', 1)[1],
-                        'bpf': any('bpf_prog_' in s for s in text),
+        header = l.split('] ', 1)[1]
+        reports.append({'mode': mode, 'header': header,
+                        'bpf': is_bpf(header, text),
                         'text': '\n'.join(text)})
         i = max(k, i + 1)
     return reports
@@ -399,6 +414,7 @@ def main():
         ('test_progs tests ok/fail/skip', lambda p: '/'.join(str(p['test_progs_top_level'][s]) for s in ('OK', 'FAIL', 'SKIP'))),
         ('KASAN reports naming bpf_prog_', lambda p: p['kasan_reports_bpf']),
         ('KASAN reports, other', lambda p: p['kasan_reports_other']),
+        ('kasan_ebpf: lines (all)', lambda p: p['kasan_ebpf_lines']),
         ('other warnings/oopses', lambda p: p['other_splats']),
         ('time (s)', lambda p: p['secs']),
     ]
@@ -421,6 +437,12 @@ def main():
     out.append(f'KASAN reports naming a BPF program in modes 1-2: {len(bpf_reports_12)}')
     for r in bpf_reports_12:
         out.append(f'  mode {r["mode"]}: {r["header"]}  ({r["file"]})')
+    lone = [(m, l) for m, l in kasan_ebpf_lines
+            if not any(l in r['text'] for r in reports)]
+    if lone:
+        out.append(f'kasan_ebpf: lines outside KASAN reports: {len(lone)}')
+        for m, l in lone[:20]:
+            out.append(f'  mode {m}: {l}')
     if args.wall_total is not None:
         out.append(f'time: {args.wall_total} s in all, {args.wall_guest} s in the guest')
     for e in errors:

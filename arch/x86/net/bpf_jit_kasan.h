@@ -17,7 +17,9 @@ struct bpf_jit_kasan_cfg {
 	u64 shadow_offset;	/* KASAN_SHADOW_OFFSET */
 	u64 slow_path;		/* bpf_jit_kasan_slow_path() */
 	u64 outline[2][4];	/* kasan_bpf_{load,store}{1,2,4,8}() */
+	const unsigned long *stack_only; /* aux->kasan_stack_only, or NULL */
 	u32 checks;		/* checked accesses in the program */
+	u32 nr_ldst;		/* bits at stack_only: the LDX, STX, ST insns */
 	u8 mode;		/* net.core.bpf_jit_kasan at load time */
 	u8 r12_free;		/* r12 may hold the shadow offset (no arena) */
 };
@@ -30,13 +32,15 @@ struct bpf_jit_kasan_site {
 };
 
 /* Implemented in Rust (bpf_jit_kasan.rs). */
-u32 bpf_jit_kasan_count_checks(const struct bpf_insn *insns, u32 len);
+int bpf_jit_kasan_count_checks(const struct bpf_jit_kasan_cfg *cfg,
+			       const struct bpf_insn *insns, u32 len);
 bool bpf_jit_kasan_uses_r12(const struct bpf_jit_kasan_cfg *cfg);
 int bpf_jit_kasan_emit_prologue(const struct bpf_jit_kasan_cfg *cfg, u8 *buf,
 				u32 cap, u64 ip);
 int bpf_jit_kasan_emit_check(const struct bpf_jit_kasan_cfg *cfg,
-			     const struct bpf_insn *insn, u8 *buf, u32 cap,
-			     u64 ip, u64 tail, struct bpf_jit_kasan_site *site);
+			     const struct bpf_insn *insn, u32 *ldst, u8 *buf,
+			     u32 cap, u64 ip, u64 tail,
+			     struct bpf_jit_kasan_site *site);
 int bpf_jit_kasan_emit_tail(const struct bpf_jit_kasan_cfg *cfg, u8 *buf,
 			    u32 cap, u64 ip);
 void bpf_jit_kasan_slow_path(void *regs);

@@ -35,7 +35,7 @@ use asm::{Asm, Error};
 use core::ffi::c_int;
 use core::sync::atomic::{AtomicBool, Ordering};
 use emit::{Arch, Config, SavedRegs, Site};
-use insn::{Access, BpfInsn};
+use insn::{Access, BpfInsn, Checker, Mismatch, StackOnly};
 use kernel::error::code::{EFAULT, EINVAL, ENOSPC, ERANGE};
 
 /// Prefix of this file's kernel log messages.
@@ -128,20 +128,48 @@ unsafe fn with_asm(
     }
 }
 
-/// Number of accesses in `insns` that are checked, so that the JIT can
-/// leave a program with none exactly as it would without KASAN.
+/// The verifier's stack-only marks that `cfg` points to.
 ///
 /// # Safety
 ///
-/// `insns` must point to `len` valid instructions.
+/// `cfg.stack_only` must be null or point to a bitmap of `cfg.nr_ldst`
+/// bits that lives as long as `cfg`.
+unsafe fn marks(cfg: &Config) -> StackOnly<'_> {
+    if cfg.stack_only.is_null() || cfg.nr_ldst == 0 {
+        return StackOnly::NONE;
+    }
+    let words = (cfg.nr_ldst as usize).div_ceil(64);
+    // SAFETY: the caller promises a bitmap of `nr_ldst` bits, which the
+    // kernel allocates in whole `unsigned long`s (64 bits on x86-64).
+    let words = unsafe { core::slice::from_raw_parts(cfg.stack_only, words) };
+    StackOnly::new(words, cfg.nr_ldst).unwrap_or(StackOnly::NONE)
+}
+
+/// Number of accesses in `insns` that are checked, so that the JIT can
+/// leave a program with none exactly as it would without KASAN; -EINVAL
+/// if the verifier's stack-only marks in `cfg` do not describe `insns`.
+///
+/// # Safety
+///
+/// `cfg` must point to a valid config whose marks are valid (see
+/// [`marks`]), and `insns` to `len` valid instructions.
 #[no_mangle]
-pub unsafe extern "C" fn bpf_jit_kasan_count_checks(insns: *const BpfInsn, len: u32) -> u32 {
-    if insns.is_null() {
-        return 0;
+pub unsafe extern "C" fn bpf_jit_kasan_count_checks(
+    cfg: *const Config,
+    insns: *const BpfInsn,
+    len: u32,
+) -> c_int {
+    if cfg.is_null() || insns.is_null() {
+        return EFAULT.to_errno();
     }
     // SAFETY: the caller promises `insns` has `len` instructions.
     let insns = unsafe { core::slice::from_raw_parts(insns, len as usize) };
-    insns.iter().filter(|i| Access::of(i).is_some()).count() as u32
+    // SAFETY: the caller promises `cfg` and its marks are valid.
+    let marks = unsafe { marks(&*cfg) };
+    match insn::count_checks(insns, marks) {
+        Ok(n) => n as c_int,
+        Err(Mismatch) => EINVAL.to_errno(),
+    }
 }
 
 /// Whether the program keeps the shadow offset in `r12`: the JIT must then
@@ -174,28 +202,38 @@ pub unsafe extern "C" fn bpf_jit_kasan_emit_prologue(
 }
 
 /// Emits the check for `insn`, if it is checked, into `buf`, which runs at
-/// `ip`; `tail` is the address of the out-of-line tail. Fills `site` and
-/// returns the length (0: not checked) or a negative errno.
+/// `ip`; `tail` is the address of the out-of-line tail. `*ldst` counts the
+/// loads and stores before `insn` (the JIT starts it at 0 in every pass and
+/// calls this for every insn in order); it is advanced past `insn`. Fills
+/// `site` and returns the length (0: not checked) or a negative errno.
 ///
 /// # Safety
 ///
-/// `cfg` and `insn` must point to valid objects, `buf` to `cap` writable
-/// bytes and `site` to writable memory for one `struct bpf_jit_kasan_site`.
+/// `cfg` (and its marks, see [`marks`]), `insn` and `ldst` must point to
+/// valid objects, `buf` to `cap` writable bytes and `site` to writable
+/// memory for one `struct bpf_jit_kasan_site`.
 #[no_mangle]
 pub unsafe extern "C" fn bpf_jit_kasan_emit_check(
     cfg: *const Config,
     insn: *const BpfInsn,
+    ldst: *mut u32,
     buf: *mut u8,
     cap: u32,
     ip: u64,
     tail: u64,
     site: *mut Site,
 ) -> c_int {
-    if insn.is_null() || site.is_null() {
+    if cfg.is_null() || insn.is_null() || ldst.is_null() || site.is_null() {
         return EFAULT.to_errno();
     }
+    // SAFETY: the caller promises `cfg` and its marks are valid, and
+    // `ldst` valid for reads and writes.
+    let mut walk = unsafe { Checker::new(marks(&*cfg), *ldst) };
     // SAFETY: the caller promises `insn` is valid for reads.
-    let Some(access) = Access::of(unsafe { &*insn }) else {
+    let access = walk.next(unsafe { &*insn });
+    // SAFETY: as above.
+    unsafe { *ldst = walk.ldst };
+    let Some(access) = access else {
         // SAFETY: the caller promises `site` is valid for writes.
         unsafe { site.write(Site::default()) };
         return 0;

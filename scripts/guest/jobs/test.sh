@@ -3,17 +3,7 @@
 # In-guest tests: the kasan_ebpf selftests in the real test_progs, and a
 # few upstream tests that exercise loads, stores, atomics, subprograms and
 # tail calls with the instrumentation on. Exit status 0 iff all passed.
-rc=0
-check() {
-	name=$1
-	shift
-	if "$@"; then
-		echo "kasan_ebpf-check: PASS $name"
-	else
-		echo "kasan_ebpf-check: FAIL $name"
-		rc=1
-	fi
-}
+. /kasan-ebpf/lib.sh
 
 check "sysctl net.core.bpf_jit_kasan exists and defaults to 1" \
 	[ "$(cat /proc/sys/net/core/bpf_jit_kasan 2>/dev/null)" = 1 ]

@@ -89,8 +89,13 @@ pub struct Config {
     pub slow_path: u64,
     /// Outline entry points, `[write][log2 size]`.
     pub outline: [[u64; 4]; 2],
+    /// The verifier's stack-only marks (`aux->kasan_stack_only`), or null;
+    /// see [`crate::insn::StackOnly`].
+    pub stack_only: *const u64,
     /// Number of checked accesses in the program.
     pub checks: u32,
+    /// Number of bits at `stack_only`: the program's loads and stores.
+    pub nr_ldst: u32,
     /// A [`Mode`] number.
     pub mode: u8,
     /// Nonzero if `r12` is free to hold the shadow offset (no arena).

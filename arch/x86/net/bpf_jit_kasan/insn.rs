@@ -5,7 +5,9 @@
 //! [`Access::of`] is the single policy decision of what is instrumented. The
 //! emitter uses it when it JITs an instruction, and the slow path uses it
 //! again at run time to recompute the address from the saved registers, so
-//! the two can never disagree. No dependency on the `kernel` crate.
+//! the two can never disagree. On top of it, [`Checker`] leaves out the
+//! accesses that the verifier found to only ever touch the stack
+//! ([`StackOnly`]). No dependency on the `kernel` crate.
 
 use crate::asm::Reg;
 
@@ -154,9 +156,10 @@ impl Access {
     /// Checked: LDX MEM and MEMSX, STX MEM, ST MEM of every size, and STX
     /// ATOMIC W and DW (every operation, as a write of the operand size).
     /// Not checked: accesses based on the frame pointer (the stack has no
-    /// redzones and guard pages already cover it), the PROBE modes (they
-    /// may fault by design and the exception table handles them), and
-    /// everything else, which does not access memory through a register.
+    /// redzones and guard pages already cover it; see [`Checker`] for the
+    /// other stack-only accesses), the PROBE modes (they may fault by
+    /// design and the exception table handles them), and everything else,
+    /// which does not access memory through a register.
     pub fn of(insn: &BpfInsn) -> Option<Access> {
         let class = insn.code & 0x07;
         let mode = insn.code & 0xe0;
@@ -189,4 +192,101 @@ impl Access {
     pub fn size_log2(&self) -> usize {
         self.size.trailing_zeros() as usize
     }
+}
+
+/// Whether `insn` is a load or store as the verifier's stack-only marks
+/// count them (`kasan_mark_stack_only()` in kernel/bpf/verifier.c): any
+/// insn of class LDX, STX or ST. Constant blinding keeps these in number
+/// and order.
+pub fn is_ldst(insn: &BpfInsn) -> bool {
+    matches!(insn.code & 0x07, op::LDX | op::STX | op::ST)
+}
+
+/// The verifier's stack-only marks of a program (`aux->kasan_stack_only`):
+/// bit `k` is set if the `k`-th load or store ([`is_ldst`]) only ever
+/// accesses the BPF stack.
+#[derive(Clone, Copy, Debug, Default)]
+pub struct StackOnly<'a> {
+    words: &'a [u64],
+    bits: u32,
+}
+
+/// The marks do not describe the program: they count another number of
+/// loads and stores, or have fewer words than bits.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Mismatch;
+
+impl<'a> StackOnly<'a> {
+    /// No marks: every access is checked.
+    pub const NONE: StackOnly<'static> = StackOnly {
+        words: &[],
+        bits: 0,
+    };
+
+    /// Marks for `bits` loads and stores, in the kernel's bitmap layout.
+    pub fn new(words: &'a [u64], bits: u32) -> Result<Self, Mismatch> {
+        if words.len() < (bits as usize).div_ceil(64) {
+            return Err(Mismatch);
+        }
+        Ok(StackOnly { words, bits })
+    }
+
+    /// Whether there are marks at all.
+    pub fn is_none(&self) -> bool {
+        self.bits == 0
+    }
+
+    /// Whether the `k`-th load or store only accesses the stack.
+    pub fn get(&self, k: u32) -> bool {
+        k < self.bits && (self.words[k as usize / 64] >> (k % 64)) & 1 != 0
+    }
+
+    /// Checks that the marks describe `insns`.
+    pub fn check(&self, insns: &[BpfInsn]) -> Result<(), Mismatch> {
+        if self.is_none() {
+            return Ok(());
+        }
+        let n = insns.iter().filter(|i| is_ldst(i)).count();
+        if n == self.bits as usize {
+            Ok(())
+        } else {
+            Err(Mismatch)
+        }
+    }
+}
+
+/// Walks a program's insns in order and tells which accesses are checked:
+/// [`Access::of`], minus those the verifier marked stack-only.
+#[derive(Clone, Copy, Debug, Default)]
+pub struct Checker<'a> {
+    marks: StackOnly<'a>,
+    /// Loads and stores seen so far.
+    pub ldst: u32,
+}
+
+impl<'a> Checker<'a> {
+    /// A walk from the first insn, or from the `ldst`-th load or store.
+    pub fn new(marks: StackOnly<'a>, ldst: u32) -> Self {
+        Checker { marks, ldst }
+    }
+
+    /// The access `insn`, the next insn of the program, makes, if checked.
+    pub fn next(&mut self, insn: &BpfInsn) -> Option<Access> {
+        if is_ldst(insn) {
+            let k = self.ldst;
+            self.ldst += 1;
+            if self.marks.get(k) {
+                return None;
+            }
+        }
+        Access::of(insn)
+    }
+}
+
+/// Number of accesses of `insns` that are checked, given the verifier's
+/// marks.
+pub fn count_checks(insns: &[BpfInsn], marks: StackOnly<'_>) -> Result<u32, Mismatch> {
+    marks.check(insns)?;
+    let mut walk = Checker::new(marks, 0);
+    Ok(insns.iter().filter(|i| walk.next(i).is_some()).count() as u32)
 }

@@ -428,6 +428,10 @@ static const struct access sub_global_access = {
 	"sub_global", STX(4, KASAN_SUB_GLOBAL_OFF)
 };
 
+static const struct access mixed_access = {
+	"kasan_mixed", LDX(8, KASAN_MIXED_OFF)
+};
+
 static const struct access tail_access = {
 	"kasan_tail_tgt", LDX(2, KASAN_TAIL_OFF)
 };
@@ -740,61 +744,147 @@ static void test_sysctl(void)
 	ASSERT_EQ(val, 1, "value unchanged after write as nobody");
 }
 
-/* kasan_checks counts the instrumented accesses: heap ones, not r10 ones. */
-static void test_fdinfo_checks(void)
-{
-	struct kasan_ebpf *skel;
-	struct run run;
-	int mode, fd;
+/* A KASAN mode and a bpf_jit_harden value to load a program with. */
+struct round {
+	int mode;
+	int harden;
+};
 
-	for (mode = 0; mode <= 2; mode++) {
-		skel = open_skel();
-		if (!skel)
-			return;
-		bpf_program__set_autoload(skel->progs.kasan_count, true);
-		if (!load_skel(skel, mode))
-			goto next;
-		fd = bpf_program__fd(skel->progs.kasan_count);
-		ASSERT_EQ(read_fdinfo(fd, "kasan_mode"), mode, "fdinfo kasan_mode");
-		if (mode)
-			ASSERT_EQ(read_fdinfo(fd, "kasan_checks"), KASAN_COUNT_HEAP,
-				  "fdinfo kasan_checks: heap accesses only");
-		if (run_prog(fd, false, &run)) {
-			ASSERT_EQ(run.retval, 0, "kasan_count retval");
-			check_no_report(&run, "kasan_count");
-		}
-		run_free(&run);
-		free_all(skel);
-next:
+/* Modes 1 and 2, and mode 1 under constant blinding. */
+static const struct round checked_rounds[] = { { 1, 0 }, { 2, 0 }, { 1, 2 } };
+
+/*
+ * Loads the program named prog (and kasan_free) under round r; returns the
+ * skeleton and the program's fd, or NULL.
+ */
+static struct kasan_ebpf *load_round(const char *prog, const struct round *r,
+				     int *fd)
+{
+	struct bpf_program *p = NULL;
+	struct kasan_ebpf *skel;
+
+	if (!set_sysctl(HARDEN_SYSCTL, r->harden))
+		return NULL;
+	skel = open_skel();
+	if (skel)
+		p = bpf_object__find_program_by_name(skel->obj, prog);
+	if (!ASSERT_OK_PTR(p, prog) ||
+	    bpf_program__set_autoload(p, true) || !load_skel(skel, r->mode)) {
 		kasan_ebpf__destroy(skel);
+		return NULL;
 	}
+	*fd = bpf_program__fd(p);
+	ASSERT_EQ(read_fdinfo(*fd, "kasan_mode"), r->mode, "fdinfo kasan_mode");
+	return skel;
 }
 
-/* Accesses through r10 are neither instrumented nor counted. */
+/* Runs the program fd and checks that it returns 0 and reports nothing. */
+static void check_silent_run(int fd, const char *what)
+{
+	struct run run;
+
+	if (run_prog(fd, false, &run)) {
+		ASSERT_EQ(run.retval, 0, msg(what, "retval"));
+		check_no_report(&run, what);
+	}
+	run_free(&run);
+}
+
+/*
+ * kasan_checks counts the instrumented accesses: heap ones, not stack ones,
+ * also when constant blinding rewrote the program.
+ */
+static void test_fdinfo_checks(void)
+{
+	static const struct round rounds[] = {
+		{ 0, 0 }, { 1, 0 }, { 2, 0 }, { 1, 2 },
+	};
+	struct kasan_ebpf *skel;
+	int i, fd;
+
+	for (i = 0; i < ARRAY_SIZE(rounds); i++) {
+		skel = load_round("kasan_count", &rounds[i], &fd);
+		if (!skel)
+			break;
+		if (rounds[i].mode)
+			ASSERT_EQ(read_fdinfo(fd, "kasan_checks"), KASAN_COUNT_HEAP,
+				  "fdinfo kasan_checks: heap accesses only");
+		check_silent_run(fd, "kasan_count");
+		free_all(skel);
+		kasan_ebpf__destroy(skel);
+	}
+	set_sysctl(HARDEN_SYSCTL, saved_harden);
+}
+
+/*
+ * Accesses the verifier knows to be stack-only are neither instrumented nor
+ * counted: through r10, through another register, in a subprogram; also
+ * under constant blinding.
+ */
 static void test_stack_only(void)
 {
 	struct kasan_ebpf *skel;
-	struct run run;
-	int mode, fd;
+	int i, fd;
 
-	for (mode = 1; mode <= 2; mode++) {
-		skel = open_skel();
+	for (i = 0; i < ARRAY_SIZE(checked_rounds); i++) {
+		skel = load_round("kasan_stack", &checked_rounds[i], &fd);
 		if (!skel)
-			return;
-		bpf_program__set_autoload(skel->progs.kasan_stack, true);
-		if (!load_skel(skel, mode))
-			goto next;
-		fd = bpf_program__fd(skel->progs.kasan_stack);
-		ASSERT_EQ(read_fdinfo(fd, "kasan_mode"), mode, "fdinfo kasan_mode");
+			break;
 		ASSERT_EQ(read_fdinfo(fd, "kasan_checks"), 0, "fdinfo kasan_checks");
-		if (run_prog(fd, false, &run)) {
-			ASSERT_EQ(run.retval, 0, "kasan_stack retval");
-			check_no_report(&run, "kasan_stack");
-		}
-		run_free(&run);
-next:
+		check_silent_run(fd, "kasan_stack");
 		kasan_ebpf__destroy(skel);
 	}
+	set_sysctl(HARDEN_SYSCTL, saved_harden);
+}
+
+/*
+ * A load that the verifier saw read the stack on one path and a freed
+ * object on the other stays instrumented: the freed object is reported,
+ * the stack is not.
+ */
+static void test_stack_or_heap(void)
+{
+	const struct round *r;
+	struct kasan_ebpf *skel;
+	struct run run = {};
+	struct prog_meta m;
+	char what[64];
+	int i, fd;
+
+	for (i = 0; i < ARRAY_SIZE(checked_rounds); i++) {
+		r = &checked_rounds[i];
+		skel = load_round("kasan_mixed", r, &fd);
+		if (!skel)
+			break;
+		ASSERT_EQ(read_fdinfo(fd, "kasan_checks"), KASAN_MIXED_CHECKS,
+			  "fdinfo kasan_checks");
+		snprintf(what, sizeof(what), "mode %d harden %d stack",
+			 r->mode, r->harden);
+		skel->bss->form = 0;
+		check_silent_run(fd, what);
+		if (get_prog_meta(fd, &m)) {
+			struct expect e = {
+				.what = what, .kind = UAF, .a = &mixed_access,
+				.name = "kasan_mixed", .tag = m.tag,
+				.insn = find_insn(&m, &mixed_access),
+			};
+
+			snprintf(what, sizeof(what), "mode %d harden %d heap",
+				 r->mode, r->harden);
+			skel->bss->form = 1;
+			if (ASSERT_GE(e.insn, 0, msg(what, "access in xlated program")) &&
+			    run_prog(fd, false, &run) &&
+			    ASSERT_EQ(run.retval, 0, msg(what, "retval"))) {
+				e.addr = skel->bss->base + KASAN_MIXED_OFF;
+				check_one_report(&run, &e);
+			}
+			run_free(&run);
+			put_prog_meta(&m);
+		}
+		free_all(skel);
+		kasan_ebpf__destroy(skel);
+	}
+	set_sysctl(HARDEN_SYSCTL, saved_harden);
 }
 
 /* The last granule of a 100-byte object: bytes 100..103 are poisoned. */
@@ -1248,6 +1338,12 @@ void test_kasan_ebpf(void)
 {
 	int err;
 
+	if (access(KASAN_SYSCTL, F_OK)) {
+		printf("%s:SKIP: no %s (CONFIG_KASAN_EBPF)\n", __func__,
+		       KASAN_SYSCTL);
+		test__skip();
+		return;
+	}
 	if (!ASSERT_OK(read_int_file(KASAN_SYSCTL, &saved_kasan),
 		       "read " KASAN_SYSCTL) ||
 	    !ASSERT_OK(read_int_file(HARDEN_SYSCTL, &saved_harden),
@@ -1266,6 +1362,8 @@ void test_kasan_ebpf(void)
 		test_fdinfo_checks();
 	if (test__start_subtest("stack_only"))
 		test_stack_only();
+	if (test__start_subtest("stack_or_heap"))
+		test_stack_or_heap();
 	if (test__start_subtest("uaf_inline"))
 		test_forms(KASAN_SRC_UAF, 1, UAF);
 	if (test__start_subtest("uaf_outline"))

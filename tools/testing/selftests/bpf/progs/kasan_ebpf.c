@@ -311,7 +311,7 @@ int kasan_many(void *ctx)
 
 /*
  * Exactly KASAN_COUNT_HEAP instrumented accesses (through r6, a valid
- * buffer) and five that are not (through r10).
+ * buffer) and eight that are not (to the stack, through r10 or r7).
  */
 SEC("syscall")
 __naked int kasan_count(void)
@@ -331,12 +331,17 @@ __naked int kasan_count(void)
 	"w3 = atomic_fetch_add((u32 *)(r6 + 40), w3);"
 	"r0 = 0;"
 	"r0 = cmpxchg_64(r6 + 48, r0, r1);"
-	/* stack */
+	/* stack, through r10 and through r7 */
 	"*(u64 *)(r10 - 8) = r1;"
 	"r4 = *(u64 *)(r10 - 8);"
 	"*(u32 *)(r10 - 16) = 5;"
 	"r5 = *(s32 *)(r10 - 16);"
 	"lock *(u64 *)(r10 - 8) += r4;"
+	"r7 = r10;"
+	"r7 += -32;"
+	"*(u64 *)(r7 + 0) = r1;"
+	"*(u16 *)(r7 + 8) = 3;"
+	"r4 = *(u64 *)(r7 + 0);"
 	"r0 = 0;"
 	"exit;"
 "l0_%=:"
@@ -348,7 +353,26 @@ __naked int kasan_count(void)
 	: __clobber_all);
 }
 
-/* Only stack accesses through r10, of every form: nothing to instrument. */
+/* Reads and writes the caller's stack through r1: still stack-only. */
+__naked __noinline __used
+static int kasan_stack_sub(void)
+{
+	asm volatile (
+	"r2 = *(u64 *)(r1 + 0);"
+	"*(u64 *)(r1 + 8) = r2;"
+	"*(u32 *)(r1 + 16) = 9;"
+	"lock *(u64 *)(r1 + 0) += r2;"
+	"r0 = 0;"
+	"exit;"
+	::: __clobber_all);
+}
+
+/*
+ * Only stack accesses, of every form: through r10, through a copy of it
+ * moved by a constant, and in a static subprogram through a pointer to the
+ * caller's stack. The verifier knows all of them to be stack-only: nothing
+ * to instrument.
+ */
 SEC("syscall")
 __naked int kasan_stack(void)
 {
@@ -368,9 +392,72 @@ __naked int kasan_stack(void)
 	"r2 = xchg_64(r10 - 8, r2);"
 	"r0 = 0;"
 	"r0 = cmpxchg_64(r10 - 8, r0, r2);"
+	/* the same through r6 = r10 - 64 */
+	"r6 = r10;"
+	"r6 += -64;"
+	"*(u64 *)(r6 + 0) = r1;"
+	"*(u32 *)(r6 + 8) = w1;"
+	"*(u16 *)(r6 + 16) = 0x3333;"
+	"*(u8 *)(r6 + 24) = 0x44;"
+	"r2 = *(u64 *)(r6 + 0);"
+	"r3 = *(s16 *)(r6 + 16);"
+	"r4 = *(u8 *)(r6 + 24);"
+	"lock *(u64 *)(r6 + 0) += r2;"
+	"w3 = 1;"
+	"w3 = atomic_fetch_add((u32 *)(r6 + 8), w3);"
+	"r2 = xchg_64(r6 + 0, r2);"
+	"r0 = 0;"
+	"r0 = cmpxchg_64(r6 + 0, r0, r2);"
+	/* and in a subprogram */
+	"r1 = r6;"
+	"call kasan_stack_sub;"
 	"r0 = 0;"
 	"exit;"
 	::: __clobber_all);
+}
+
+/*
+ * One load that reads the stack on one path and a freed object on the
+ * other: the verifier sees both, so it stays instrumented. 'form' picks
+ * the path; KASAN_MIXED_CHECKS accesses are instrumented in all.
+ */
+SEC("syscall")
+__naked int kasan_mixed(void)
+{
+	asm volatile (
+	"r1 = %[obj];"
+	"r2 = %[off];"
+	"r3 = %[size];"
+	"call %[bpf_kasan_uaf];"
+	"if r0 == 0 goto l1_%=;"
+	"r6 = r0;"
+	"r1 = %[base] ll;"
+	"*(u64 *)(r1 + 0) = r6;"	/* checked: a map value */
+	"r1 = 0;"
+	"*(u64 *)(r10 - 8) = r1;"	/* not checked: r10 */
+	"r1 = %[form] ll;"
+	"r1 = *(u32 *)(r1 + 0);"	/* checked: a map value */
+	"r7 = r10;"
+	"r7 += %[stack_adj];"
+	"if r1 == 0 goto l0_%=;"
+	"r7 = r6;"
+"l0_%=:"
+	"r0 = *(u64 *)(r7 + %[mixed_off]);"	/* checked: the stack or the heap */
+	"r0 = 0;"
+	"exit;"
+"l1_%=:"
+	"r0 = 1;"
+	"exit;"
+	:
+	: __imm(bpf_kasan_uaf),
+	  __imm_addr(base),
+	  __imm_addr(form),
+	  __imm_const(obj, KASAN_UAF_OBJ),
+	  __imm_const(off, KASAN_UAF_OFF),
+	  __imm_const(size, KASAN_BUF_SIZE),
+	  __imm_const(stack_adj, -8 - KASAN_MIXED_OFF),
+	  __imm_const(mixed_off, KASAN_MIXED_OFF)
+	: __clobber_all);
 }
 
 /* Frees every live allocation of the module, returns how many. */

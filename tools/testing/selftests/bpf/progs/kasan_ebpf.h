@@ -121,8 +121,15 @@ enum kasan_subprog {
 
 /*
  * kasan_count: instrumented accesses in its inline asm, all to a heap buffer;
- * its five accesses through r10 must not be counted.
+ * its eight accesses to the stack (through r10 or r7) must not be counted.
  */
 #define KASAN_COUNT_HEAP	7
+
+/*
+ * kasan_mixed: r0 = *(u64 *)(r7 + 232), r7 pointing to the stack or, if
+ * 'form' is not 0, to a freed object; and two more checked accesses.
+ */
+#define KASAN_MIXED_OFF		232
+#define KASAN_MIXED_CHECKS	3
 
 #endif /* __KASAN_EBPF_H */

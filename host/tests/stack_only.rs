@@ -1,0 +1,260 @@
+// SPDX-License-Identifier: GPL-2.0
+
+//! The verifier's stack-only marks (`aux->kasan_stack_only`): which
+//! accesses they take out of instrumentation, that marks which do not
+//! describe the program are refused, and that constant blinding, which the
+//! JIT applies after the verifier made the marks, does not change which
+//! accesses are checked.
+
+use kasan_ebpf_host::insn::{
+    count_checks, is_ldst, op, Access, BpfInsn, Checker, Mismatch, StackOnly,
+};
+
+const AX: u8 = 11;
+const ALU64: u8 = 0x07;
+const JMP: u8 = 0x05;
+const LD: u8 = 0x00;
+const K: u8 = 0x00;
+const X: u8 = 0x08;
+const MOV: u8 = 0xb0;
+const XOR: u8 = 0xa0;
+const ADD: u8 = 0x00;
+const JEQ: u8 = 0x10;
+const IMM: u8 = 0x00;
+const NOSPEC: u8 = 0xc0;
+
+fn ldx(size: u8, dst: u8, src: u8, off: i16) -> BpfInsn {
+    BpfInsn::new(op::LDX | op::MEM | size, dst, src, off, 0)
+}
+
+fn stx(size: u8, dst: u8, src: u8, off: i16) -> BpfInsn {
+    BpfInsn::new(op::STX | op::MEM | size, dst, src, off, 0)
+}
+
+fn st(size: u8, dst: u8, off: i16, imm: i32) -> BpfInsn {
+    BpfInsn::new(op::ST | op::MEM | size, dst, 0, off, imm)
+}
+
+fn atomic(size: u8, dst: u8, src: u8, off: i16, imm: i32) -> BpfInsn {
+    BpfInsn::new(op::STX | op::ATOMIC | size, dst, src, off, imm)
+}
+
+fn alu_k(alu_op: u8, dst: u8, imm: i32) -> BpfInsn {
+    BpfInsn::new(ALU64 | alu_op | K, dst, 0, 0, imm)
+}
+
+/// The accesses that are checked, in order, given `marks`.
+fn checked(insns: &[BpfInsn], marks: StackOnly<'_>) -> Vec<Access> {
+    let mut walk = Checker::new(marks, 0);
+    insns.iter().filter_map(|i| walk.next(i)).collect()
+}
+
+#[test]
+fn ldst_are_the_three_memory_classes() {
+    for code in 0..=255u8 {
+        let insn = BpfInsn::new(code, 1, 2, 0, 0);
+        let class = code & 7;
+        assert_eq!(
+            is_ldst(&insn),
+            class == op::LDX || class == op::STX || class == op::ST,
+            "code {code:#04x}"
+        );
+        // Everything that may be checked is counted by the marks.
+        if Access::of(&insn).is_some() {
+            assert!(is_ldst(&insn), "code {code:#04x}");
+        }
+    }
+}
+
+#[test]
+fn marks_take_accesses_out() {
+    let prog = [
+        ldx(op::DW, 0, 1, -8),                                     // ldst 0: marked
+        stx(op::W, 10, 0, -16),                                    // ldst 1: r10, never checked
+        st(op::B, 2, 3, 7),                                        // ldst 2: not marked
+        alu_k(ADD, 1, 4),                                          // not a load or store
+        BpfInsn::new(LD | IMM | op::DW, 3, 0, 0, 1),               // ld_imm64, first half
+        BpfInsn::new(0, 0, 0, 0, 0),                               // second half
+        atomic(op::DW, 3, 0, 0, 0x01),                             // ldst 3: marked (fetch add)
+        BpfInsn::new(op::LDX | op::PROBE_MEM | op::W, 0, 4, 0, 0), // ldst 4: PROBE
+        ldx(op::H, 0, 5, 2),                                       // ldst 5: not marked
+        BpfInsn::new(op::ST | NOSPEC, 0, 0, 0, 0),                 // ldst 6: nospec, marked
+    ];
+    let all = checked(&prog, StackOnly::NONE);
+    let bases: Vec<u8> = all.iter().map(|a| a.base.num()).collect();
+    assert_eq!(bases, [1, 2, 3, 5]);
+    assert_eq!(count_checks(&prog, StackOnly::NONE), Ok(4));
+
+    // Bits 0, 3 and 6.
+    let words = [0b100_1001u64];
+    let marks = StackOnly::new(&words, 7).unwrap();
+    let left: Vec<u8> = checked(&prog, marks).iter().map(|a| a.base.num()).collect();
+    assert_eq!(left, [2, 5]);
+    assert_eq!(count_checks(&prog, marks), Ok(2));
+
+    // Every bit: nothing is checked.
+    let words = [u64::MAX];
+    let marks = StackOnly::new(&words, 7).unwrap();
+    assert_eq!(count_checks(&prog, marks), Ok(0));
+}
+
+#[test]
+fn marks_must_describe_the_program() {
+    let prog = [ldx(op::DW, 0, 1, 0), stx(op::DW, 1, 0, 8), alu_k(MOV, 0, 0)];
+    let words = [1u64];
+    for bits in [1, 3, 64] {
+        let marks = StackOnly::new(&words, bits).unwrap();
+        assert_eq!(count_checks(&prog, marks), Err(Mismatch), "{bits} bits");
+    }
+    assert_eq!(
+        count_checks(&prog, StackOnly::new(&words, 2).unwrap()),
+        Ok(1)
+    );
+    // A bitmap shorter than its bits is refused outright.
+    assert_eq!(StackOnly::new(&words, 65).unwrap_err(), Mismatch);
+    assert_eq!(StackOnly::new(&[], 1).unwrap_err(), Mismatch);
+}
+
+#[test]
+fn bits_beyond_the_first_word() {
+    let prog: Vec<BpfInsn> = (0..130)
+        .map(|i| ldx(op::B, 0, 1 + (i % 9) as u8, i))
+        .collect();
+    let mut words = [0u64; 3];
+    let marked = [0u32, 63, 64, 100, 127, 128, 129];
+    for k in marked {
+        words[k as usize / 64] |= 1 << (k % 64);
+    }
+    let marks = StackOnly::new(&words, 130).unwrap();
+    let left: Vec<i16> = checked(&prog, marks).iter().map(|a| a.off).collect();
+    let want: Vec<i16> = (0..130)
+        .filter(|k| !marked.contains(&(*k as u32)))
+        .collect();
+    assert_eq!(left, want);
+}
+
+/// What `bpf_jit_blind_insn()` (kernel/bpf/core.c) does to the insns it
+/// rewrites, for the classes that matter here: immediates move into AX.
+fn blind(prog: &[BpfInsn], rnd: i32) -> Vec<BpfInsn> {
+    let mut out = Vec::new();
+    let mut i = 0;
+    while i < prog.len() {
+        let insn = prog[i];
+        let class = insn.code & 7;
+        if insn.code == LD | IMM | op::DW {
+            let next = prog[i + 1];
+            out.push(alu_k(MOV, AX, rnd ^ insn.imm));
+            out.push(alu_k(XOR, AX, rnd));
+            out.push(BpfInsn::new(LD | IMM | op::DW, insn.dst(), 0, 0, 0));
+            out.push(BpfInsn::new(0, 0, 0, 0, next.imm));
+            i += 2;
+            continue;
+        }
+        if insn.imm != 0 && (class == ALU64 || (class == JMP && insn.code & X == 0)) {
+            out.push(alu_k(MOV, AX, rnd ^ insn.imm));
+            out.push(alu_k(XOR, AX, rnd));
+            out.push(BpfInsn::new(insn.code | X, insn.dst(), AX, insn.off, 0));
+        } else if class == op::ST && insn.code & 0xe0 == op::MEM {
+            out.push(alu_k(MOV, AX, rnd ^ insn.imm));
+            out.push(alu_k(XOR, AX, rnd));
+            out.push(stx(insn.code & 0x18, insn.dst(), AX, insn.off));
+        } else {
+            out.push(insn);
+        }
+        i += 1;
+    }
+    out
+}
+
+/// xorshift64: deterministic programs without a dependency.
+struct Rng(u64);
+
+impl Rng {
+    fn next(&mut self) -> u64 {
+        self.0 ^= self.0 << 13;
+        self.0 ^= self.0 >> 7;
+        self.0 ^= self.0 << 17;
+        self.0
+    }
+
+    fn below(&mut self, n: u64) -> u64 {
+        self.next() % n
+    }
+}
+
+fn random_insn(rng: &mut Rng, out: &mut Vec<BpfInsn>) {
+    let size = [op::B, op::H, op::W, op::DW][rng.below(4) as usize];
+    let reg = |rng: &mut Rng| rng.below(11) as u8;
+    let off = (rng.below(512) as i16) - 256;
+    match rng.below(8) {
+        0 => out.push(ldx(size, reg(rng), reg(rng), off)),
+        1 => out.push(stx(size, reg(rng), reg(rng), off)),
+        2 => out.push(st(size, reg(rng), off, rng.next() as i32)),
+        3 => out.push(atomic(
+            [op::W, op::DW][rng.below(2) as usize],
+            reg(rng),
+            reg(rng),
+            off,
+            [0x00, 0x01, 0xe1, 0xf1][rng.below(4) as usize],
+        )),
+        4 => out.push(alu_k(
+            [ADD, MOV, XOR][rng.below(3) as usize],
+            reg(rng),
+            rng.next() as i32,
+        )),
+        5 => out.push(BpfInsn::new(
+            JMP | JEQ | K,
+            reg(rng),
+            0,
+            1,
+            rng.next() as i32,
+        )),
+        6 => {
+            out.push(BpfInsn::new(
+                LD | IMM | op::DW,
+                reg(rng),
+                0,
+                0,
+                rng.next() as i32,
+            ));
+            out.push(BpfInsn::new(0, 0, 0, 0, rng.next() as i32));
+        }
+        _ => out.push(BpfInsn::new(
+            op::LDX | op::PROBE_MEM | size,
+            reg(rng),
+            reg(rng),
+            off,
+            0,
+        )),
+    }
+}
+
+#[test]
+fn blinding_keeps_the_checked_accesses() {
+    let mut rng = Rng(0x9e37_79b9_7f4a_7c15);
+    for round in 0..2000 {
+        let mut prog = Vec::new();
+        for _ in 0..rng.below(64) + 1 {
+            random_insn(&mut rng, &mut prog);
+        }
+        let n = prog.iter().filter(|i| is_ldst(i)).count() as u32;
+        let words: Vec<u64> = (0..n.div_ceil(64).max(1)).map(|_| rng.next()).collect();
+        let marks = if n == 0 {
+            StackOnly::NONE
+        } else {
+            StackOnly::new(&words, n).unwrap()
+        };
+        let blinded = blind(&prog, rng.next() as i32 | 1);
+        assert!(blinded.len() >= prog.len());
+        assert_eq!(
+            count_checks(&blinded, marks),
+            count_checks(&prog, marks),
+            "round {round}"
+        );
+        assert_eq!(
+            checked(&blinded, marks),
+            checked(&prog, marks),
+            "round {round}"
+        );
+    }
+}
