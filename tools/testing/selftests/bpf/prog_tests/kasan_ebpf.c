@@ -887,6 +887,85 @@ static void test_stack_or_heap(void)
 	set_sysctl(HARDEN_SYSCTL, saved_harden);
 }
 
+#define UNPRIV_SYSCTL	"/proc/sys/kernel/unprivileged_bpf_disabled"
+#define ALL_CAPS	((2ULL << CAP_BPF) - 1)
+
+/*
+ * A program loaded without any capability has no kallsyms entry. Its
+ * checks must still find their BPF insn: an 8-byte load and store of the
+ * only value of a one-entry array map, which ends where its kmalloc'ed
+ * memory does, fail the fast path (the next granule's shadow is poisoned)
+ * and go to the slow path, which must look the program up, let KASAN find
+ * the access valid, and print nothing, not even "no BPF insn".
+ */
+static void test_unprivileged(void)
+{
+	struct bpf_insn insns[] = {
+		BPF_ST_MEM(BPF_W, BPF_REG_10, -4, 0),
+		BPF_MOV64_REG(BPF_REG_2, BPF_REG_10),
+		BPF_ALU64_IMM(BPF_ADD, BPF_REG_2, -4),
+		BPF_LD_MAP_FD(BPF_REG_1, 0),
+		BPF_RAW_INSN(BPF_JMP | BPF_CALL, 0, 0, 0,
+			     BPF_FUNC_map_lookup_elem),
+		BPF_JMP_IMM(BPF_JEQ, BPF_REG_0, 0, 3),
+		BPF_LDX_MEM(BPF_DW, BPF_REG_1, BPF_REG_0, 0),
+		BPF_ALU64_IMM(BPF_ADD, BPF_REG_1, 1),
+		BPF_STX_MEM(BPF_DW, BPF_REG_0, BPF_REG_1, 0),
+		BPF_MOV64_IMM(BPF_REG_0, 0),
+		BPF_EXIT_INSN(),
+	};
+	int orig = -1, map_fd = -1, prog_fd = -1, err, key = 0;
+	__u64 caps, val = 0;
+	struct run run = {};
+
+	if (!ASSERT_OK(read_int_file(UNPRIV_SYSCTL, &orig), "read " UNPRIV_SYSCTL))
+		return;
+	if (orig == 1) {
+		printf("%s:SKIP: %s is 1\n", __func__, UNPRIV_SYSCTL);
+		test__skip();
+		return;
+	}
+	if (orig && !set_sysctl(UNPRIV_SYSCTL, 0))
+		return;
+	if (!set_kasan_mode(1))
+		goto out;
+	map_fd = bpf_map_create(BPF_MAP_TYPE_ARRAY, NULL, sizeof(key),
+				sizeof(val), 1, NULL);
+	if (!ASSERT_OK_FD(map_fd, "bpf_map_create"))
+		goto out;
+	insns[3].imm = map_fd;
+	if (!ASSERT_OK(cap_disable_effective(ALL_CAPS, &caps), "drop caps"))
+		goto out;
+	prog_fd = bpf_prog_load(BPF_PROG_TYPE_SOCKET_FILTER, "kasan_unpriv",
+				"GPL", insns, ARRAY_SIZE(insns), NULL);
+	err = -errno;
+	if (!ASSERT_OK(cap_enable_effective(caps, NULL), "restore caps") ||
+	    !ASSERT_OK_FD(prog_fd, "load without capabilities")) {
+		printf("%s: load: %d\n", __func__, err);
+		goto out;
+	}
+	/*
+	 * The load and the store through r0, and the load of the key through
+	 * r2 in the array lookup the verifier inlined: it inserted that insn,
+	 * which so has no stack-only mark and stays checked.
+	 */
+	ASSERT_EQ(read_fdinfo(prog_fd, "kasan_checks"), 3, "fdinfo kasan_checks");
+	if (run_prog(prog_fd, true, &run)) {
+		ASSERT_EQ(run.retval, 0, "retval");
+		check_no_report(&run, "unprivileged");
+	}
+	run_free(&run);
+	ASSERT_OK(bpf_map_lookup_elem(map_fd, &key, &val), "map lookup");
+	ASSERT_EQ(val, 1, "the program ran");
+out:
+	if (prog_fd >= 0)
+		close(prog_fd);
+	if (map_fd >= 0)
+		close(map_fd);
+	if (orig > 0)
+		set_sysctl(UNPRIV_SYSCTL, orig);
+}
+
 /* The last granule of a 100-byte object: bytes 100..103 are poisoned. */
 static void test_partial_granule(void)
 {
@@ -1394,6 +1473,8 @@ void test_kasan_ebpf(void)
 		test_demo();
 	if (test__start_subtest("many_reports"))
 		test_many_reports();
+	if (test__start_subtest("unprivileged"))
+		test_unprivileged();
 	if (test__start_subtest("module_reload"))
 		test_reload();
 
