@@ -357,6 +357,17 @@ def main():
         sts = {m: results.get(m, {}).get(k, 'MISSING') for m in modes}
         if len(set(sts.values())) > 1:
             diffs.append({'test': k, **{f'mode{m}': s for m, s in sts.items()}})
+    # A test with subtests can also fail on its own assertions, outside any
+    # subtest (wq does): compare the tests' own results too, where no
+    # subtest of theirs already differs.
+    tops = sorted(set().union(*[set(tp_tops.get(m, {})) for m in modes]))
+    for t in tops:
+        sts = {m: tp_tops.get(m, {}).get(t, 'MISSING') for m in modes}
+        if len(set(sts.values())) > 1 and not any(
+                d['test'].startswith(f'test_progs/{t}/') or
+                d['test'] == f'test_progs/{t}' for d in diffs):
+            diffs.append({'test': f'test_progs/{t} (the test itself)',
+                          **{f'mode{m}': s for m, s in sts.items()}})
 
     # Failures at mode 0 against the documented list.
     base = modes[0]
