@@ -7,20 +7,6 @@
 mkdir -p "$OUT/logs"
 step=$1
 
-run_logged() {
-	local name=$1
-	shift
-	local logf="$OUT/logs/$name.log"
-	local t0=$SECONDS
-	log "$name: $* (log: $logf)"
-	if ! "$@" > "$logf" 2>&1; then
-		grep -E "error|Error|ERROR" "$logf" | head -40 >&2 || true
-		tail -20 "$logf" >&2
-		die "$name failed; see $logf"
-	fi
-	log "$name: done in $((SECONDS - t0)) s"
-}
-
 KMOD_DIR=$SRC/tools/testing/selftests/bpf/bpf_kasan_testmod
 
 # make in selftests/bpf, with our kernel and toolchain.

@@ -26,6 +26,23 @@ log() { printf '\033[1m==> %s\033[0m\n' "$*" >&2; }
 warn() { printf '\033[1;33mWARNING: %s\033[0m\n' "$*" >&2; }
 die() { printf '\033[1;31mERROR: %s\033[0m\n' "$*" >&2; exit 1; }
 
+# run_logged NAME CMD...: runs CMD with its output in $RUN_LOG_DIR/NAME.log
+# (default out/logs); on failure prints its errors and tail and dies.
+run_logged() {
+	local name=$1
+	shift
+	local logf=${RUN_LOG_DIR:-$OUT/logs}/$name.log
+	local t0=$SECONDS
+	mkdir -p "$(dirname "$logf")"
+	log "$name: $* (log: $logf)"
+	if ! "$@" > "$logf" 2>&1; then
+		grep -E "error|Error|ERROR" "$logf" | head -40 >&2 || true
+		tail -20 "$logf" >&2
+		die "$name failed; see $logf"
+	fi
+	log "$name: done in $((SECONDS - t0)) s"
+}
+
 kmake() {
 	make -C "$SRC" O="$BUILD" "${KMAKE_VARS[@]}" "$@"
 }

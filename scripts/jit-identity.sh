@@ -48,17 +48,8 @@ NICE=(nice -n 10)
 
 step() { log "jit-identity: $*"; }
 
-run_logged() {
-	local name=$1; shift
-	local logf=$LOGS/$name.log t0=$SECONDS
-	step "$name (log: $logf)"
-	if ! "$@" > "$logf" 2>&1; then
-		grep -E "error|Error|ERROR" "$logf" | head -30 >&2 || true
-		tail -20 "$logf" >&2
-		die "$name failed; see $logf"
-	fi
-	step "$name: done in $((SECONDS - t0)) s"
-}
+# run_logged (common.sh) writes its logs here.
+RUN_LOG_DIR=$LOGS
 
 # --- 1. the patched source of HEAD, in our own worktree -------------------
 prepare_off_source() {
