@@ -23,6 +23,25 @@ APPEND="console=ttyS0 panic=-1 panic_on_warn=0 kasan_multi_shot no5lvl"
 # Under TCG on a loaded host the IO-APIC timer check can miss its ticks and
 # panic the boot ("IO-APIC + timer doesn't work!"): skip it, as VMs do.
 APPEND+=" no_timer_check"
+# Under TCG the guest's TSC is the host's, but the guest calibrates it
+# against an emulated PIT, and on a loaded host that can be off tenfold:
+# guest time then runs too fast (tests that wait a fixed time fail) or the
+# clocksource watchdog drops the TSC for jiffies. Tell it the frequency
+# (scripts/host-tsc-khz.c measures it) and that it can trust the TSC.
+# GUEST_TSC_KHZ=<kHz> overrides the measurement, GUEST_TSC_KHZ=0 leaves the
+# guest to calibrate.
+TSC_TOOL=$OUT/host-tsc-khz
+if [ -z "${GUEST_TSC_KHZ:-}" ]; then
+	if [ ! -x "$TSC_TOOL" ] || [ "$TOP/scripts/host-tsc-khz.c" -nt "$TSC_TOOL" ]; then
+		gcc -O2 -Wall -o "$TSC_TOOL" "$TOP/scripts/host-tsc-khz.c" ||
+			die "building scripts/host-tsc-khz.c failed"
+	fi
+	GUEST_TSC_KHZ=$("$TSC_TOOL") || die "could not measure the host's TSC frequency"
+fi
+[[ "$GUEST_TSC_KHZ" =~ ^[0-9]+$ ]] || die "GUEST_TSC_KHZ: a frequency in kHz, or 0"
+if [ "$GUEST_TSC_KHZ" != 0 ]; then
+	APPEND+=" tsc_early_khz=$GUEST_TSC_KHZ tsc=reliable"
+fi
 APPEND+=" kasan_ebpf.job=$JOB"
 # A job may ask for more kernel parameters: "# guest-append: <params>".
 JOBFILE=$TOP/scripts/guest/jobs/$JOB.sh

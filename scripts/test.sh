@@ -12,7 +12,8 @@ summary() {
 }
 trap 'summary' EXIT
 
-# 1. Host: cargo test over the emitter core (decode and execute).
+# 1. Host: cargo test over the emitter core (decode and execute), and the
+# corpus parser's tests.
 "$TOP/scripts/setup.sh"
 log "host tests (cargo test --release in host/)"
 set +e
@@ -25,6 +26,22 @@ done < <(sed -n 's/^test result: [a-zA-Z]*\. \([0-9]*\) passed; \([0-9]*\) faile
 	"$OUT/logs/host-test.log")
 if [ "$hrc" != 0 ] && [ "$failed" = 0 ]; then
 	failed=1	# cargo failed before running tests (build error)
+fi
+
+# The corpus parser's own tests (made-up console logs).
+log "host tests of the corpus parser (python3 -m unittest, scripts/corpus)"
+set +e
+PYTHONDONTWRITEBYTECODE=1 python3 -m unittest discover -v -s "$TOP/scripts/corpus" \
+	-p 'test_*.py' > "$OUT/logs/corpus-parse-test.log" 2>&1
+prc=$?
+set -e
+cat "$OUT/logs/corpus-parse-test.log"
+read -r p f < <(awk '/ \.\.\. ok$/ { p++ } / \.\.\. (FAIL|ERROR)$/ { f++ }
+	END { print p + 0, f + 0 }' "$OUT/logs/corpus-parse-test.log")
+passed=$((passed + p)); failed=$((failed + f))
+if [ "$prc" != 0 ]; then
+	[ "$f" = 0 ] && failed=$((failed + 1))
+	hrc=$prc
 fi
 
 # 2. Build everything the guest needs (incremental), then boot and test.

@@ -8,19 +8,30 @@ The log holds (see scripts/guest/jobs/corpus.sh):
   - the markers "kasan_ebpf_corpus: mode=<m> begin|end" among them;
   - CORPUS_PROBE / CORPUS_RUN / CORPUS_MODE_DONE lines;
   - each binary's output, gzip+base64 (CORPUS_B64 <n> ...) closed by
-    "CORPUS_FILE <n> mode=<m> name=<binary> md5=<md5 of the gzip> bytes=<n>".
+    "CORPUS_FILE <n> mode=<m> name=<binary> md5=<md5 of the gzip> bytes=<n>";
+  - "CORPUS_RERUN rounds=<r> tests=<t1>,<t2>,... not_rerun=<n>" and the
+    reruns' outputs, named "rerun<round>.<test>": each test_progs test whose
+    results differed between modes, run again alone in every mode.
+
+A difference between modes stands unless the reruns dismiss it: the test
+was rerun, and in every round and every mode the result in question came
+out the same. A result that depends on the mode comes back in every round;
+one that depends on timing (a test that waits a fixed budget for
+asynchronous kernel work) does not. A rerun result that differs, or is
+missing, keeps the difference standing; test_verifier is not rerun.
 
 Writes into --out:
   mode-<m>/<binary>.log   each binary's full output
   reports/                every KASAN report, one file each, and
                           kasan-bpf.txt / kasan-other.txt / splats.txt
   results.json            every test's status per mode
-  summary.json            the counts per mode, the differences, the lists
+  summary.json            the counts per mode, the differences (standing and
+                          dismissed by the reruns), the lists
   table.txt               the table that is also printed
 
 Exit status: 0 iff every mode finished, no KASAN report in modes 1 and 2
-names a BPF program, the results agree across modes and every test that
-fails at mode 0 is on the known-failures list.
+names a BPF program, no difference between modes stands and every test
+that fails at mode 0 is on the known-failures list.
 """
 import argparse
 import base64
@@ -233,6 +244,35 @@ def matches(pat, key):
     return key == pat or (pat.endswith('*') and key.startswith(pat[:-1]))
 
 
+RERUN_NAME = re.compile(r'^rerun(\d+)\.(.+)$')
+# "test_progs/<test>[/<subtest>][ (#n/m)][ (the test itself)]"
+DIFF_KEY = re.compile(r'^test_progs/([^/ ]+)(/.*?)?( \(#\d+/\d+\))?( \(the test itself\))?$')
+
+
+def rerun_verdict(diff, modes, reruns, rounds):
+    """The results the reruns gave for one difference, and whether they
+    dismiss it: every round, every mode, the same result."""
+    m = DIFF_KEY.match(diff['test'])
+    if not m or m.group(1) not in reruns:
+        return None, False
+    test = m.group(1)
+    key = f'test_progs/{test}' if m.group(4) else diff['test']
+    seen = {}
+    for mode in modes:
+        seen[mode] = []
+        for r in range(1, rounds + 1):
+            leaf, tops = reruns[test].get((r, mode), (None, None))
+            if leaf is None:
+                st = 'MISSING'
+            elif m.group(4):
+                st = tops.get(test, 'MISSING')
+            else:
+                st = leaf.get(key, 'MISSING')
+            seen[mode].append(st)
+    flat = {st for sts in seen.values() for st in sts}
+    return seen, len(flat) == 1 and 'MISSING' not in flat
+
+
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument('--log', required=True)
@@ -257,6 +297,7 @@ def main():
     msecs = {}
     uname = None
     done = False
+    rerun_info = {'rounds': 0, 'tests': [], 'not_rerun': 0}
     for l in lines:
         a = kv(l)
         if l.startswith('CORPUS_PROBE '):
@@ -277,12 +318,20 @@ def main():
             uname = a.get('uname', '').replace('_', ' ')
         elif l.startswith('CORPUS_DONE'):
             done = True
+        elif l.startswith('CORPUS_RERUN '):
+            rerun_info = {'rounds': int(a['rounds']),
+                          'tests': [t for t in a.get('tests', '').split(',') if t],
+                          'not_rerun': int(a['not_rerun'])}
 
-    # Results per mode.
+    # Results per mode; the reruns apart.
     results = {m: {} for m in modes}
     tp_tops = {m: {} for m in modes}
+    reruns = {}
     for (m, name), text in sorted(out_files.items()):
-        if name == 'test_verifier':
+        rr = RERUN_NAME.match(name)
+        if rr:
+            reruns.setdefault(rr.group(2), {})[(int(rr.group(1)), m)] = parse_test_progs(text)
+        elif name == 'test_verifier':
             results.setdefault(m, {}).update(parse_test_verifier(text))
         elif name.startswith('test_progs'):
             r, tops = parse_test_progs(text)
@@ -369,6 +418,17 @@ def main():
             diffs.append({'test': f'test_progs/{t} (the test itself)',
                           **{f'mode{m}': s for m, s in sts.items()}})
 
+    # The reruns' verdicts.
+    standing, dismissed = [], []
+    for d in diffs:
+        seen, ok = rerun_verdict(d, modes, reruns, rerun_info['rounds'])
+        if seen is not None:
+            d['reruns'] = {f'mode{m}': sts for m, sts in seen.items()}
+        (dismissed if ok else standing).append(d)
+    if rerun_info['not_rerun']:
+        errors.append(f"{rerun_info['not_rerun']} differing tests were not rerun "
+                      f"(CORPUS_RERUN_MAX)")
+
     # Failures at mode 0 against the documented list.
     base = modes[0]
     kf = known_failures(args.known)
@@ -391,7 +451,9 @@ def main():
         'guest_finished': done,
         'guest_rc': args.guest_rc,
         'modes': {str(m): per_mode[m] for m in modes},
-        'differences': diffs,
+        'differences': standing,
+        'differences_dismissed_by_reruns': dismissed,
+        'reruns': rerun_info,
         'mode0_failures_documented': documented,
         'mode0_failures_undocumented': undocumented,
         'known_failures_not_seen': stale,
@@ -434,11 +496,22 @@ def main():
     for label, fn in rows:
         out.append(f'{label:<{w0}}' + ''.join(f'{str(fn(per_mode[m])):>14}' for m in modes))
     out.append('')
-    out.append(f'differences between modes: {len(diffs)}')
-    for d in diffs[:50]:
-        out.append('  ' + d['test'] + ': ' + ', '.join(f'{m}={d[f"mode{m}"]}' for m in modes))
-    if len(diffs) > 50:
-        out.append(f'  ... {len(diffs) - 50} more in summary.json')
+    def rerun_text(d):
+        if 'reruns' not in d:
+            return ''
+        return '; reruns: ' + ', '.join(f'{m}=' + '/'.join(d['reruns'][f'mode{m}'])
+                                         for m in modes)
+    out.append(f'differences between modes: {len(standing)}')
+    for d in standing[:50]:
+        out.append('  ' + d['test'] + ': ' + ', '.join(f'{m}={d[f"mode{m}"]}' for m in modes)
+                   + rerun_text(d))
+    if len(standing) > 50:
+        out.append(f'  ... {len(standing) - 50} more in summary.json')
+    out.append(f'differences dismissed by {rerun_info["rounds"]} reruns in every mode '
+               f'(the same result each time): {len(dismissed)}')
+    for d in dismissed:
+        out.append('  ' + d['test'] + ': ' + ', '.join(f'{m}={d[f"mode{m}"]}' for m in modes)
+                   + rerun_text(d))
     out.append(f'failing at mode {base}: {len(fail0)} ({len(documented)} on the known-failures list, '
                f'{len(undocumented)} not)')
     for k in undocumented:
@@ -463,7 +536,7 @@ def main():
         f.write(table + '\n')
     print(table)
 
-    ok = (done and not errors and not diffs and not bpf_reports_12 and not undocumented)
+    ok = (done and not errors and not standing and not bpf_reports_12 and not undocumented)
     return 0 if ok else 1
 
 
