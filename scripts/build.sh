@@ -34,14 +34,11 @@ modules)
 	run_logged modules selftests_make "$SELFTESTS/bpf_kasan_testmod.ko"
 	;;
 selftests)
-	# The dependency files name generated skeletons by relative paths:
-	# once the skeletons are to be regenerated (a new vmlinux, or an
-	# interrupted build), make finds no rule for them. Drop the .d files
-	# then; they are regenerated.
-	if [ ! -f "$SELFTESTS/test_progs" ] ||
-	   [ "$BUILD/vmlinux" -nt "$SELFTESTS/test_progs" ]; then
-		find "$SELFTESTS" -name '*.test.d' -delete 2>/dev/null || true
-	fi
+	# The dependency files name generated skeletons by their basenames;
+	# patch 0006 gives light and sub-skeletons the rule that maps those
+	# to out/selftests, as upstream had for plain skeletons, so the .d
+	# files can stay (a second build used to stop at "No rule to make
+	# target 'atomics.lskel.h'").
 	run_logged selftests selftests_make test_progs test_verifier
 	;;
 *)
