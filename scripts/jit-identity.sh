@@ -213,7 +213,7 @@ make_initramfs() {
 	# edited in the repo meanwhile).
 	local sc=$IDENT/tools/scripts
 	rm -rf "$sc" && mkdir -p "$sc"
-	cp -r "$TOP"/scripts/{common.sh,run-guest.sh,mkinitramfs.sh,guest} "$sc/"
+	cp -r "$TOP"/scripts/{common.sh,run-guest.sh,host-tsc-khz.c,mkinitramfs.sh,guest} "$sc/"
 	OUT=$g "$sc/mkinitramfs.sh" 2> "$LOGS/initramfs.log" ||
 		{ cat "$LOGS/initramfs.log" >&2; die "mkinitramfs failed"; }
 	[ -e "$g/initramfs/kasan-ebpf/jobs/jitdump.sh" ] ||
