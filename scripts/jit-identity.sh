@@ -29,7 +29,8 @@
 # JIT_IDENTITY_CONFIG (the .config to start from, default out/build/.config),
 # JIT_IDENTITY_EXTRA_PATCH (a diff applied to off/linux after the series),
 # JIT_IDENTITY_OBJS (directory of the *.bpf.o, default out/selftests),
-# JIT_IDENTITY_MAIN_SAMPLE (k: the main kernel dumps every k-th object only),
+# JIT_IDENTITY_MAIN_SAMPLE (k: the main kernel dumps every k-th object only;
+# default 4, as its boot dumps each object twice),
 # JIT_IDENTITY_MODES (modes dumped on the main kernel, default "0 1"),
 # JIT_IDENTITY_TIMEOUT (seconds per guest), JOBS (make -j, default 3).
 # Exit status: non-zero if the pristine/off comparison or the mode-0 control
@@ -291,7 +292,7 @@ dump_all() {
 	build_tools
 	make_initramfs "${1:-0}"
 	local kernels=${JIT_IDENTITY_KERNELS:-pristine off main}
-	local s=${JIT_IDENTITY_MAIN_SAMPLE:-1} img=$IDENT/guest/initramfs.cpio
+	local s=${JIT_IDENTITY_MAIN_SAMPLE:-4} img=$IDENT/guest/initramfs.cpio
 	if [[ " $kernels " = *" main "* ]]; then
 		snapshot_main
 		if [ "$s" != 1 ]; then
