@@ -245,30 +245,18 @@ def matches(pat, key):
 
 
 RERUN_NAME = re.compile(r'^rerun(\d+)\.(.+)$')
-# "test_progs/<test>[/<subtest>][ (#n/m)][ (the test itself)]"
-DIFF_KEY = re.compile(r'^test_progs/([^/ ]+)(/.*?)?( \(#\d+/\d+\))?( \(the test itself\))?$')
-
-
-def rerun_verdict(diff, modes, reruns, rounds):
-    """The results the reruns gave for one difference, and whether they
-    dismiss it: every round, every mode, the same result."""
-    m = DIFF_KEY.match(diff['test'])
-    if not m or m.group(1) not in reruns:
+def rerun_verdict(test, result_of, modes, reruns, rounds):
+    """The results the reruns of test_progs test `test` gave for one
+    difference (result_of(leaf results, test-level results) picks it), and
+    whether they dismiss it: every round, every mode, the same result."""
+    if test not in reruns:
         return None, False
-    test = m.group(1)
-    key = f'test_progs/{test}' if m.group(4) else diff['test']
     seen = {}
     for mode in modes:
         seen[mode] = []
         for r in range(1, rounds + 1):
-            leaf, tops = reruns[test].get((r, mode), (None, None))
-            if leaf is None:
-                st = 'MISSING'
-            elif m.group(4):
-                st = tops.get(test, 'MISSING')
-            else:
-                st = leaf.get(key, 'MISSING')
-            seen[mode].append(st)
+            run = reruns[test].get((r, mode))
+            seen[mode].append(result_of(*run) if run else 'MISSING')
     flat = {st for sts in seen.values() for st in sts}
     return seen, len(flat) == 1 and 'MISSING' not in flat
 
@@ -399,29 +387,31 @@ def main():
         if not per_mode[m]['finished']:
             errors.append(f'mode {m} did not finish')
 
-    # Differences between modes.
+    # Differences between modes, each with its test_progs test (None for
+    # test_verifier) and how to read its result from a rerun's output.
     keys = sorted(set().union(*[set(results.get(m, {})) for m in modes]))
     diffs = []
     for k in keys:
         sts = {m: results.get(m, {}).get(k, 'MISSING') for m in modes}
         if len(set(sts.values())) > 1:
-            diffs.append({'test': k, **{f'mode{m}': s for m, s in sts.items()}})
+            test = k.split('/')[1].split(' ')[0] if k.startswith('test_progs/') else None
+            diffs.append(({'test': k, **{f'mode{m}': s for m, s in sts.items()}}, test,
+                          lambda leaf, tops, k=k: leaf.get(k, 'MISSING')))
     # A test with subtests can also fail on its own assertions, outside any
     # subtest (wq does): compare the tests' own results too, where no
     # subtest of theirs already differs.
     tops = sorted(set().union(*[set(tp_tops.get(m, {})) for m in modes]))
     for t in tops:
         sts = {m: tp_tops.get(m, {}).get(t, 'MISSING') for m in modes}
-        if len(set(sts.values())) > 1 and not any(
-                d['test'].startswith(f'test_progs/{t}/') or
-                d['test'] == f'test_progs/{t}' for d in diffs):
-            diffs.append({'test': f'test_progs/{t} (the test itself)',
-                          **{f'mode{m}': s for m, s in sts.items()}})
+        if len(set(sts.values())) > 1 and not any(test == t for _, test, _ in diffs):
+            diffs.append(({'test': f'test_progs/{t} (the test itself)',
+                           **{f'mode{m}': s for m, s in sts.items()}}, t,
+                          lambda leaf, tops, t=t: tops.get(t, 'MISSING')))
 
     # The reruns' verdicts.
     standing, dismissed = [], []
-    for d in diffs:
-        seen, ok = rerun_verdict(d, modes, reruns, rerun_info['rounds'])
+    for d, test, result_of in diffs:
+        seen, ok = rerun_verdict(test, result_of, modes, reruns, rerun_info['rounds'])
         if seen is not None:
             d['reruns'] = {f'mode{m}': sts for m, sts in seen.items()}
         (dismissed if ok else standing).append(d)

@@ -151,8 +151,9 @@ if [ "$CORPUS_RERUNS" -gt 0 ] && [ "$nmodes" -gt 1 ]; then
 			sub(/^ *[0-9]+ /, ""); sub(/:(OK|SKIP|FAIL)$/, "")
 			sub(/\/.*/, ""); print }' > $LOGS/rerun.all
 	for t in $CORPUS_RERUN_ALSO; do echo "$t"; done >> $LOGS/rerun.all
-	sort -u $LOGS/rerun.all | head -n "$CORPUS_RERUN_MAX" > $LOGS/rerun.list
-	left=$(($(sort -u $LOGS/rerun.all | wc -l) - $(wc -l < $LOGS/rerun.list)))
+	sort -u -o $LOGS/rerun.all $LOGS/rerun.all
+	head -n "$CORPUS_RERUN_MAX" $LOGS/rerun.all > $LOGS/rerun.list
+	left=$(($(wc -l < $LOGS/rerun.all) - $(wc -l < $LOGS/rerun.list)))
 	echo "CORPUS_RERUN rounds=$CORPUS_RERUNS tests=$(tr '\n' ',' < $LOGS/rerun.list) not_rerun=$left"
 fi
 round=1
