@@ -7,7 +7,7 @@
 PKGS=(rustc-web rust-web-src libclang-dev clang lld llvm clang-19 llvm-19
       lld-19 libclang-19-dev llvm-19-dev flex bison bc libelf-dev libssl-dev zlib1g-dev
       libzstd-dev pkg-config libcap-dev dwarves cpio busybox-static kmod
-      qemu-system-x86 xz-utils python3-matplotlib make gcc libc6-dev)
+      qemu-system-x86 xz-utils python3-matplotlib make gcc libc6-dev rsync)
 
 missing=()
 for p in "${PKGS[@]}"; do
