@@ -9,7 +9,7 @@ SHELL := /bin/bash
 S := scripts
 
 .PHONY: run test setup source config kernel modules selftests initramfs vm \
-	host-test guest-test patches bench corpus jit-identity clean help
+	host-test guest-test patches bench corpus jit-identity fresh-check clean help
 
 help:
 	@sed -n 's/^## //p' $(MAKEFILE_LIST)
@@ -55,7 +55,7 @@ vm: initramfs
 	$(S)/run-guest.sh shell $(if $(CMD),"$(CMD)")
 
 ## host-test  only the host tests of the emitter (cargo)
-host-test:
+host-test: setup
 	cd host && cargo test --release
 
 ## guest-test only the in-guest tests
@@ -77,6 +77,10 @@ corpus: initramfs
 ## jit-identity JIT images with CONFIG_KASAN_EBPF off vs the unpatched kernel, byte for byte (~1.5 h)
 jit-identity: selftests
 	$(S)/jit-identity.sh
+
+## fresh-check make setup + make test in a new debootstrapped Debian root (FRESH_TARGET=, FRESH_SRC=worktree)
+fresh-check:
+	$(S)/fresh-check.sh
 
 ## clean      remove out/ and cargo's target/
 clean:

@@ -15,6 +15,11 @@ KSRC_PKG=linux-source-6.12
 KSRC_VERSION=6.12.117-1~deb12u1
 BINDGEN_VERSION=0.73.2
 BINDGEN=${BINDGEN:-$HOME/.cargo/bin/bindgen}
+# cargo: rustup's, even if the caller's PATH lacks ~/.cargo/bin, else
+# Debian's cargo-web (/usr/bin/cargo), which setup.sh installs if needed.
+if ! command -v cargo >/dev/null && [ -x "$HOME/.cargo/bin/cargo" ]; then
+	PATH=$HOME/.cargo/bin:$PATH
+fi
 
 # Rust with KASAN needs clang; clang-19 also compiles the BPF programs.
 KMAKE_VARS=(LLVM=-19 RUSTC=/usr/bin/rustc HOSTRUSTC=/usr/bin/rustc

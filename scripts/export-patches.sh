@@ -60,3 +60,21 @@ git -C "$CHECK" ls-files | while read -r f; do
 done
 rm -rf "$CHECK"
 log "series exported to $DEST ($(ls "$DEST" | wc -l) patches); git am check passed"
+
+# checkpatch --strict on every patch: the summary per patch goes to
+# $DEST/checkpatch.txt (the full output next to it); errors fail the export.
+# --no-tree: it runs from the prepared source, outside a git work tree.
+CP=$SRC/scripts/checkpatch.pl
+[ -f "$CP" ] || die "$CP is missing: make source"
+errors=0
+: > "$DEST/checkpatch.txt"
+for p in "$DEST"/*.patch; do
+	out=$DEST/$(basename "$p" .patch).checkpatch
+	(cd "$DEST" && perl "$CP" --strict --no-tree "$p" > "$out" 2>&1) || true
+	total=$(grep -E '^total: [0-9]+ errors' "$out" | tail -1)
+	[ -n "$total" ] || die "checkpatch gave no verdict on $(basename "$p"); see $out"
+	printf '%s: %s\n' "$(basename "$p")" "$total" | tee -a "$DEST/checkpatch.txt"
+	errors=$((errors + $(sed -E 's/^total: ([0-9]+) errors.*/\1/' <<< "$total")))
+done
+[ "$errors" = 0 ] || die "checkpatch --strict: $errors errors (see $DEST/*.checkpatch)"
+log "checkpatch --strict: no errors ($DEST/checkpatch.txt)"

@@ -4,10 +4,22 @@
 # installs nothing and takes a second.
 . "$(dirname "$0")/common.sh"
 
+# Everything the pipeline runs, for a plain Debian bookworm (even a minbase
+# debootstrap: `make fresh-check`), installed without recommends, so each
+# tool is named here: git (prepare-src applies the series with git apply,
+# export-patches), rsync (selftests/bpf copies test_progs-extras with it),
+# python3 (libbpf's bpf_doc.py, check-console.py, the corpus parser),
+# ca-certificates (cargo fetches crates.io over https), patch (jit-identity).
 PKGS=(rustc-web rust-web-src libclang-dev clang lld llvm clang-19 llvm-19
       lld-19 libclang-19-dev llvm-19-dev flex bison bc libelf-dev libssl-dev zlib1g-dev
       libzstd-dev pkg-config libcap-dev dwarves cpio busybox-static kmod
-      qemu-system-x86 xz-utils python3-matplotlib make gcc libc6-dev rsync)
+      qemu-system-x86 xz-utils python3 python3-matplotlib make gcc libc6-dev
+      rsync git ca-certificates patch)
+
+# cargo: rustup's if there is one (common.sh puts ~/.cargo/bin on PATH),
+# else Debian's cargo-web, the cargo of rustc-web (same version; it installs
+# /usr/bin/cargo and conflicts with rustup, so never both).
+command -v cargo >/dev/null || PKGS+=(cargo-web)
 
 missing=()
 for p in "${PKGS[@]}"; do

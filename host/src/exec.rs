@@ -6,10 +6,13 @@
 //! registers but `rsp` from a [`Regs`], calls the code, and stores them
 //! back. The slow path and outline targets are assembly shims that align
 //! the stack (the kernel only keeps 8-byte alignment) and call recorders
-//! that keep what they were given, per thread.
+//! that keep what they were given, per thread. [`Fixup`] emulates the
+//! kernel's exception table for the checks' shadow reads.
 
 use crate::emit::SavedRegs;
 use std::cell::RefCell;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Once, OnceLock};
 
 /// A register file indexed by x86 register number (`rsp`'s slot unused).
 pub type Regs = [u64; 16];
@@ -240,5 +243,122 @@ impl Drop for Image {
     fn drop(&mut self) {
         // SAFETY: unmaps exactly what `new` mapped.
         unsafe { libc::munmap(self.ptr.cast(), self.len) };
+    }
+}
+
+/// One entry of the emulated exception table (0 in `ip`: free).
+struct ExSlot {
+    ip: AtomicU64,
+    len: AtomicU64,
+    hits: AtomicU64,
+}
+
+/// Entries for all threads: the fault handler cannot take locks.
+static EXTABLE: [ExSlot; 64] = [const {
+    ExSlot {
+        ip: AtomicU64::new(0),
+        len: AtomicU64::new(0),
+        hits: AtomicU64::new(0),
+    }
+}; 64];
+
+/// The signals a bad memory access raises.
+const FAULTS: [libc::c_int; 2] = [libc::SIGSEGV, libc::SIGBUS];
+
+/// Their actions before ours, for the faults that are not ours.
+static PREV: OnceLock<[libc::sigaction; 2]> = OnceLock::new();
+static INSTALL: Once = Once::new();
+
+/// The fault handler: what `ex_handler_bpf()` does for an `EX_TYPE_BPF`
+/// entry with `DONT_CLEAR` (`regs->ip += fixup & 0xff`), found by the exact
+/// faulting address as `search_bpf_extables()` finds it.
+extern "C" fn on_fault(sig: libc::c_int, _info: *mut libc::siginfo_t, ctx: *mut libc::c_void) {
+    // SAFETY: with SA_SIGINFO, `ctx` is the interrupted thread's context.
+    let gregs = unsafe { &mut (*ctx.cast::<libc::ucontext_t>()).uc_mcontext.gregs };
+    let rip = gregs[libc::REG_RIP as usize] as u64;
+    if let Some(slot) = EXTABLE
+        .iter()
+        .find(|s| rip != 0 && s.ip.load(Ordering::Acquire) == rip)
+    {
+        gregs[libc::REG_RIP as usize] += slot.len.load(Ordering::Relaxed) as i64;
+        slot.hits.fetch_add(1, Ordering::Relaxed);
+        return;
+    }
+    // Not a fault the table covers: put the old action back and return,
+    // so that the fault happens again and is handled as without us.
+    let i = FAULTS.iter().position(|&s| s == sig).unwrap_or(0);
+    let prev = PREV.get().map_or(core::ptr::null(), |p| &p[i]);
+    // SAFETY: `prev` is null or a valid action; sigaction is
+    // async-signal-safe.
+    unsafe {
+        if prev.is_null() {
+            libc::signal(sig, libc::SIG_DFL);
+        } else {
+            libc::sigaction(sig, prev, core::ptr::null_mut());
+        }
+    }
+}
+
+fn install_fault_handler() {
+    PREV.get_or_init(|| {
+        FAULTS.map(|sig| {
+            // SAFETY: sigaction only writes the current action to `old`,
+            // for which zeroes are a valid value.
+            unsafe {
+                let mut old: libc::sigaction = core::mem::zeroed();
+                assert_eq!(libc::sigaction(sig, core::ptr::null(), &mut old), 0);
+                old
+            }
+        })
+    });
+    INSTALL.call_once(|| {
+        for sig in FAULTS {
+            // SAFETY: the handler has the signature SA_SIGINFO calls for.
+            unsafe {
+                let mut act: libc::sigaction = core::mem::zeroed();
+                act.sa_sigaction = on_fault as *const () as usize;
+                act.sa_flags = libc::SA_SIGINFO | libc::SA_ONSTACK;
+                libc::sigemptyset(&mut act.sa_mask);
+                assert_eq!(libc::sigaction(sig, &act, core::ptr::null_mut()), 0);
+            }
+        }
+    });
+}
+
+/// An entry of the emulated exception table, for as long as it lives: a
+/// fault (SIGSEGV or SIGBUS) at `ip`, on any thread, resumes at `ip + len`.
+pub struct Fixup {
+    slot: &'static ExSlot,
+}
+
+impl Fixup {
+    /// Adds the entry that the JIT adds for a check at `ip` whose
+    /// [`crate::emit::Site`] says a fault at `fault_off` skips `fault_len`
+    /// bytes.
+    pub fn new(ip: u64, len: u32) -> Fixup {
+        assert_ne!(ip, 0);
+        install_fault_handler();
+        let slot = EXTABLE
+            .iter()
+            .find(|s| {
+                s.ip.compare_exchange(0, u64::MAX, Ordering::AcqRel, Ordering::Relaxed)
+                    .is_ok()
+            })
+            .expect("emulated exception table full");
+        slot.len.store(len.into(), Ordering::Relaxed);
+        slot.hits.store(0, Ordering::Relaxed);
+        slot.ip.store(ip, Ordering::Release);
+        Fixup { slot }
+    }
+
+    /// How many faults the entry fixed up.
+    pub fn hits(&self) -> u64 {
+        self.slot.hits.load(Ordering::Relaxed)
+    }
+}
+
+impl Drop for Fixup {
+    fn drop(&mut self) {
+        self.slot.ip.store(0, Ordering::Release);
     }
 }

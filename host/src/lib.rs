@@ -14,4 +14,5 @@ pub mod emit;
 pub mod insn;
 
 pub mod exec;
+pub mod forms;
 pub mod kasan_model;

@@ -28,6 +28,7 @@ fn cfg(mode: Mode, r12_free: bool, checks: u32) -> Config {
         stack_only: core::ptr::null(),
         checks,
         nr_ldst: 0,
+        call_len: emit::CALL_REL32_LEN,
         mode: mode as u8,
         r12_free: r12_free as u8,
     }
@@ -79,8 +80,13 @@ fn inline_fast_path_is_five_instructions() {
         ]
     );
     assert_eq!(code.len(), 21);
-    // The exception table covers exactly the shadow read.
-    assert_eq!((site.fault_off, site.fault_len), (8, 6));
+    // The exception table covers the shadow read (6 bytes at 8); a fault
+    // there skips it and the jz (2 bytes) and lands on the call.
+    assert_eq!((site.fault_off, site.fault_len), (8, 8));
+    assert_eq!(
+        disasm(&code[16..], IP + 16)[0],
+        format!("call 0x{:x}", TAIL + 8)
+    );
     // One-byte accesses read one shadow byte.
     let (code, _) = check(&c, 7, -4, 1, true); // R7 = r13
     assert_eq!(
@@ -115,7 +121,13 @@ fn inline_without_r12(c: &Config) {
             format!("call 0x{:x}", TAIL + 8).as_str(),
         ]
     );
-    assert_eq!(site.fault_len, 5);
+    // The shadow read (5 bytes) and the jz: a fault lands on the call.
+    assert_eq!(site.fault_len, 5 + 2);
+    let resume = (site.fault_off + site.fault_len) as usize;
+    assert_eq!(
+        disasm(&code[resume..], IP + resume as u64)[0],
+        format!("call 0x{:x}", TAIL + 8)
+    );
 }
 
 #[test]

@@ -9,12 +9,10 @@
 use kasan_ebpf_host::asm::Asm;
 use kasan_ebpf_host::emit::{self, Config, Mode, Plain, Site};
 use kasan_ebpf_host::exec::{self, Call, Image, Regs};
+use kasan_ebpf_host::forms;
 use kasan_ebpf_host::insn::{op, Access, BpfInsn, BpfReg};
 use kasan_ebpf_host::kasan_model::{self, SHADOW_VALUES};
 
-/// Offsets: zero, small, negative, the disp8 edges and the s16 extremes.
-const OFFSETS: [i16; 8] = [0, 8, -8, 127, -128, 128, i16::MAX, i16::MIN];
-const SIZES: [u8; 4] = [1, 2, 4, 8];
 /// A kernel-like address for granule 0 of the simulated memory window.
 const MEM_BASE: u64 = 0xffff_8880_1234_5000;
 /// Granules in the simulated window.
@@ -84,6 +82,7 @@ fn config(v: &Variant, shadow: &Shadow) -> Config {
         stack_only: core::ptr::null(),
         checks: v.checks,
         nr_ldst: 0,
+        call_len: emit::CALL_REL32_LEN,
         mode: v.mode as u8,
         r12_free: v.r12_free as u8,
     }
@@ -118,16 +117,64 @@ fn initial_regs(cfg: &Config) -> Regs {
     r
 }
 
-fn run_case(v: &Variant, base: BpfReg, off: i16, size: u8, write: bool) -> usize {
+/// Checks that the thunk called the slow path for `access` at `addr`,
+/// returning to `access_ip`, with the registers in `before` (but `r11`).
+fn check_slow_call(
+    ctx: &str,
+    call: Call,
+    access: &Access,
+    addr: u64,
+    access_ip: u64,
+    before: &Regs,
+) {
+    let Call::Slow(saved) = call else {
+        panic!("{ctx}: unexpected {call:?}");
+    };
+    assert_eq!(saved.ip, access_ip, "{ctx}: slow path ip");
+    assert_eq!(saved.address(access), addr, "{ctx}: address");
+    assert_eq!(saved.rbp, before[5], "{ctx}: saved rbp");
+    for (i, r) in emit::THUNK_SAVED.iter().enumerate() {
+        if *r as usize != 11 {
+            assert_eq!(saved.gpr[i], before[*r as usize], "{ctx}: saved {r:?}");
+        }
+    }
+}
+
+/// Checks that an outline entry point was called for `access` at `addr`.
+fn check_outline_call(ctx: &str, call: Call, access: &Access, addr: u64, access_ip: u64) {
+    let Call::Outline {
+        addr: a,
+        ip,
+        size,
+        write,
+        ..
+    } = call
+    else {
+        panic!("{ctx}: unexpected {call:?}");
+    };
+    assert_eq!(
+        (a, ip, size, write),
+        (addr, access_ip, access.size, access.write),
+        "{ctx}"
+    );
+}
+
+/// Every checked access form: base register (R0-R9, AX), offset, size and
+/// direction.
+fn accesses() -> impl Iterator<Item = Access> {
+    forms::accesses().filter(|a| a.base != BpfReg::FP)
+}
+
+fn run_case(v: &Variant, access: &Access) -> usize {
     let mut shadow = Shadow::new();
     let cfg = config(v, &shadow);
-    let access = Access {
+    let &Access {
         base,
         off,
         size,
         write,
-    };
-    let (img, access_ip, site) = build(&cfg, &access);
+    } = access;
+    let (img, access_ip, site) = build(&cfg, access);
     assert!(site.len > 0, "{access:?} emitted nothing");
     let mut cases = 0;
     for align in 0..16u64 {
@@ -173,34 +220,13 @@ fn run_case(v: &Variant, base: BpfReg, off: i16, size: u8, write: bool) -> usize
                         if bad {
                             assert!(!calls.is_empty(), "{ctx}: bad access let through");
                         }
-                        if let Some(Call::Slow(saved)) = calls.first() {
-                            assert_eq!(saved.ip, access_ip, "{ctx}: slow path ip");
-                            assert_eq!(saved.address(&access), addr, "{ctx}: address");
-                            assert_eq!(saved.rbp, before[5], "{ctx}: saved rbp");
-                            for (i, r) in emit::THUNK_SAVED.iter().enumerate() {
-                                if *r as usize != 11 {
-                                    assert_eq!(
-                                        saved.gpr[i], before[*r as usize],
-                                        "{ctx}: saved {r:?}"
-                                    );
-                                }
-                            }
+                        if let Some(&call) = calls.first() {
+                            check_slow_call(&ctx, call, access, addr, access_ip, &before);
                         }
                     }
                     Mode::Outline => {
                         assert_eq!(calls.len(), 1, "{ctx}: outline must call every time");
-                        match calls[0] {
-                            Call::Outline {
-                                addr: a,
-                                ip,
-                                size: sz,
-                                write: w,
-                                ..
-                            } => {
-                                assert_eq!((a, ip, sz, w), (addr, access_ip, size, write), "{ctx}");
-                            }
-                            c => panic!("{ctx}: unexpected {c:?}"),
-                        }
+                        check_outline_call(&ctx, calls[0], access, addr, access_ip);
                     }
                     Mode::Off => unreachable!(),
                 }
@@ -215,14 +241,8 @@ fn run_case(v: &Variant, base: BpfReg, off: i16, size: u8, write: bool) -> usize
 fn verdicts_match_kasan_generic_for_every_case() {
     let mut cases = 0;
     for v in &VARIANTS {
-        for base in BpfReg::ALL.into_iter().filter(|&r| r != BpfReg::FP) {
-            for off in OFFSETS {
-                for size in SIZES {
-                    for write in [false, true] {
-                        cases += run_case(v, base, off, size, write);
-                    }
-                }
-            }
+        for access in accesses() {
+            cases += run_case(v, &access);
         }
     }
     // 4 variants, 11 registers, 8 offsets, 4 sizes, 2 directions, 16
@@ -271,4 +291,83 @@ fn check_sequences_have_fixed_length() {
         }
         assert!(lens.windows(2).all(|w| w[0] == w[1]), "{lens:?}");
     }
+}
+
+/// `KASAN_SHADOW_OFFSET` of x86-64 with 4-level paging. Every shadow address
+/// it yields, `offset + (addr >> 3)` for any `addr`, lies in
+/// [0xdfff_fc00_0000_0000, 0xffff_fc00_0000_0000): non-canonical or in the
+/// kernel half, so in this process every shadow read through it faults, as
+/// it does in the kernel for an address that has no shadow mapped.
+const KERNEL_SHADOW_OFFSET: u64 = 0xdfff_fc00_0000_0000;
+
+/// Pointers that no KASAN shadow covers: NULL and the bytes after it
+/// (`shr r11, 3` leaves 0), the first address past them, a user address
+/// and non-canonical ones.
+const WILD: [u64; 13] = [
+    0,
+    1,
+    2,
+    3,
+    4,
+    5,
+    6,
+    7,
+    8,
+    0x0000_7fff_dead_b000,
+    0x8000_0000_0000_0000,
+    0xdead_beef_0000_0000,
+    0xffff_ffff_ffff_fff8,
+];
+
+/// A wild pointer reaching a check makes its shadow read fault; the
+/// exception-table entry the JIT adds for it (emulated by [`exec::Fixup`] as
+/// `ex_handler_bpf()` handles it) must land on the call to the slow path,
+/// so that KASAN reports the access instead of the access oopsing. In
+/// every variant, for every base register, offset, size and direction.
+#[test]
+fn wild_pointers_reach_the_slow_path() {
+    let shadow = Shadow::new();
+    let mut runs = 0;
+    for v in &VARIANTS {
+        let mut cfg = config(v, &shadow);
+        cfg.shadow_offset = KERNEL_SHADOW_OFFSET;
+        for access in accesses() {
+            runs += run_wild(v, &cfg, &access);
+        }
+    }
+    assert_eq!(runs, 4 * 11 * 8 * 4 * 2 * WILD.len());
+}
+
+fn run_wild(v: &Variant, cfg: &Config, access: &Access) -> usize {
+    let (img, access_ip, site) = build(cfg, access);
+    // As the JIT does: an entry for each check that reads shadow inline.
+    let fixup = (site.fault_len != 0)
+        .then(|| exec::Fixup::new(img.addr() + site.fault_off as u64, site.fault_len));
+    assert_eq!(fixup.is_some(), v.mode == Mode::Inline);
+    for (i, &addr) in WILD.iter().enumerate() {
+        let mut regs = initial_regs(cfg);
+        regs[access.base.x86() as usize] = addr.wrapping_sub(access.off as i64 as u64);
+        let before = regs;
+        // SAFETY: the code reads only the tail and the (faulting) shadow,
+        // whose fault the emulated exception table fixes up, and calls
+        // only the recording shims.
+        unsafe { exec::run(&mut regs, img.addr()) };
+        let calls = exec::take_calls();
+        let ctx = format!(
+            "mode {:?} r12_free {} checks {} {access:?} addr {addr:#x}",
+            v.mode, v.r12_free, v.checks
+        );
+        for r in (0..16).filter(|&r| r != 4 && r != 11) {
+            assert_eq!(regs[r], before[r], "{ctx}: register {r} changed");
+        }
+        assert_eq!(calls.len(), 1, "{ctx}: the access was not checked");
+        match &fixup {
+            Some(f) => {
+                assert_eq!(f.hits(), i as u64 + 1, "{ctx}: shadow read did not fault");
+                check_slow_call(&ctx, calls[0], access, addr, access_ip, &before);
+            }
+            None => check_outline_call(&ctx, calls[0], access, addr, access_ip),
+        }
+    }
+    WILD.len()
 }

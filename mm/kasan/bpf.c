@@ -8,8 +8,12 @@
  * leaves the others to kasan_bpf_check_access(); in its outline mode, every
  * access calls one of kasan_bpf_{load,store}{1,2,4,8}(), the way compiled
  * code calls __asan_{load,store}N(). Either way the verdict is KASAN's own
- * range check, reported at the address of the program's instruction and
- * followed by a line that names the BPF program and instruction.
+ * range check, reported at the address of the program's instruction, and
+ * the report names the BPF program and instruction (kasan_print_bpf_insn()).
+ *
+ * Like the rest of the KASAN runtime, this file is built without ftrace
+ * (see the Makefile): a tracing program attached to these functions would
+ * itself be checked, from within the check.
  */
 
 #include <linux/filter.h>
@@ -29,10 +33,21 @@
 bool kasan_bpf_check_access(unsigned long addr, size_t size, bool write,
 			    unsigned long ip)
 {
-	if (kasan_check_range((const void *)addr, size, write, ip))
-		return true;
+	return kasan_check_range((const void *)addr, size, write, ip);
+}
+
+/**
+ * kasan_print_bpf_insn - name the BPF insn in a report, if there is one
+ * @ip: the address the report is about
+ *
+ * Called while KASAN prints a report, so that the line is part of it: it is
+ * printed before a panic that the report may cause (panic_on_warn,
+ * kasan.fault=panic) and cannot interleave with other reports. Prints
+ * nothing unless @ip is in a JIT-compiled BPF program with KASAN checks.
+ */
+void kasan_print_bpf_insn(unsigned long ip)
+{
 	bpf_jit_kasan_describe(ip);
-	return false;
 }
 
 #define DEFINE_KASAN_BPF_OUTLINE(size)					\

@@ -18,20 +18,32 @@ was rerun, and in every round and every mode the result in question came
 out the same. A result that depends on the mode comes back in every round;
 one that depends on timing (a test that waits a fixed budget for
 asynchronous kernel work) does not. A rerun result that differs, or is
-missing, keeps the difference standing; test_verifier is not rerun.
+missing, keeps the difference standing; test_verifier is not rerun. A
+dismissed difference is a flaky test, and is reported as such everywhere
+(summary.json "flaky", with its reruns; table.txt): if it passed in every
+rerun, its main-run failures are flakes (at mode 0 too: "flaky", not
+undocumented); if it failed in every rerun, it is a failure at mode 0 like
+any other.
+
+Failures at mode 0 are the leaf results, a test's own result where none
+of its subtests failed ("test_progs/<test> (the test itself)"), and the
+flaky tests that failed in every rerun; each must be on the known-failures
+list, unless it is a flake.
 
 Writes into --out:
   mode-<m>/<binary>.log   each binary's full output
   reports/                every KASAN report, one file each, and
                           kasan-bpf.txt / kasan-other.txt / splats.txt
   results.json            every test's status per mode
-  summary.json            the counts per mode, the differences (standing and
-                          dismissed by the reruns), the lists
+  summary.json            the counts per mode, the differences (standing),
+                          the flaky tests, the lists, why it failed
   table.txt               the table that is also printed
 
-Exit status: 0 iff every mode finished, no KASAN report in modes 1 and 2
-names a BPF program, no difference between modes stands and every test
-that fails at mode 0 is on the known-failures list.
+Exit status: 0 iff every mode finished, no difference between modes
+stands, every stable failure at mode 0 is on the known-failures list, and
+the kernel printed no KASAN report, no other splat (oops, warning, panic,
+stall: scripts/corpus/kernlog.py) and no kasan_ebpf: line outside a report,
+in any mode, at boot or in the reruns.
 """
 import argparse
 import base64
@@ -42,14 +54,11 @@ import os
 import re
 import sys
 
-KLINE = re.compile(r'^\[\s*\d+\.\d+\]( |$)')
+import kernlog
+
 MARK = re.compile(r'kasan_ebpf_corpus: mode=(\d) (begin|end)')
-SEP = re.compile(r'^\[\s*\d+\.\d+\] =+$')
 TV_LINE = re.compile(r'^#(\d+)/([up]) (.*)$')
 TP_LINE = re.compile(r'^#(\d+)(?:/(\d+))?\s+(\S.*?):(OK|SKIP|FAIL)(?: \(SKIP: \d+/\d+\))?$')
-SPLAT = re.compile(r'(WARNING: CPU: |BUG: (?!KASAN)|Oops|general protection fault|'
-                   r'Kernel panic|rcu: INFO: |'
-                   r'watchdog: BUG|UBSAN: |kernel BUG at)')
 KV = re.compile(r'(\w+)=(\S*)')
 
 
@@ -57,33 +66,18 @@ def kv(line):
     return dict(KV.findall(line))
 
 
-def read_log(path):
-    with open(path, 'rb') as f:
-        data = f.read().decode('utf-8', errors='replace')
-    return [l.replace('\r', '') for l in data.split('\n')]
-
-
 def kernel_stream(lines):
-    """The kernel's messages in console order, each with its mode (None
-    outside the markers); CORPUS_KMSG copies of lines already on the
-    console are dropped."""
-    seen = set()
+    """The kernel's lines in console order (kernlog.kernel_lines: the
+    CORPUS_KMSG copies of lines already on the console are read once), each
+    with its mode (None outside the markers); the markers dropped."""
     out = []
     mode = None
-    for l in lines:
-        if l.startswith('CORPUS_KMSG '):
-            l = l[len('CORPUS_KMSG '):]
-            if l in seen or not KLINE.match(l):
-                continue
-        elif KLINE.match(l):
-            seen.add(l)
-        else:
-            continue
-        m = MARK.search(l)
+    for k in kernlog.kernel_lines(lines):
+        m = MARK.search(k.msg)
         if m:
             mode = int(m.group(1)) if m.group(2) == 'begin' else None
             continue
-        out.append((mode, l))
+        out.append((mode, k))
     return out
 
 
@@ -101,46 +95,25 @@ def is_bpf(header, text):
             bool(UNNAMED_JIT.search(header)))
 
 
-def kasan_reports(stream):
-    """KASAN reports: from the ==== line before "BUG: KASAN" to the closing
-    ==== line, plus the kasan_ebpf: line(s) that follow it."""
-    reports = []
-    i = 0
-    n = len(stream)
-    while i < n:
-        mode, l = stream[i]
-        if 'BUG: KASAN:' not in l:
-            i += 1
-            continue
-        start = i - 1 if i > 0 and SEP.match(stream[i - 1][1]) else i
-        j = i + 1
-        while j < n and not SEP.match(stream[j][1]) and 'BUG: KASAN:' not in stream[j][1]:
-            j += 1
-        end = j + 1 if j < n and SEP.match(stream[j][1]) else j
-        # The line naming the program and insn comes right after.
-        k = end
-        while k < n and k < end + 3 and 'kasan_ebpf: ' in stream[k][1]:
-            k += 1
-        text = [s for _, s in stream[start:k]]
-        header = l.split('] ', 1)[1]
-        reports.append({'mode': mode, 'header': header,
-                        'bpf': is_bpf(header, text),
-                        'text': '\n'.join(text)})
-        i = max(k, i + 1)
-    return reports
-
-
-def other_splats(stream):
-    """Kernel warnings and oopses other than KASAN reports, with 30 lines
-    of context."""
-    out = []
-    for i, (mode, l) in enumerate(stream):
-        msg = l.split('] ', 1)[1] if '] ' in l else l
-        if SPLAT.match(msg):
-            out.append({'mode': mode, 'header': msg,
-                        'bpf': any('bpf_prog_' in s for _, s in stream[i:i + 40]),
-                        'text': '\n'.join(s for _, s in stream[i:i + 40])})
-    return out
+def find_splats(stream):
+    """The KASAN reports (from the ==== line before "BUG: KASAN" to the
+    closing ==== line, with the kasan_ebpf: lines in or right after it) and
+    the other splats (kernlog.blocks: oopses, warnings, panics, stalls; the
+    first 60 lines of each), each with the mode it happened in."""
+    msgs = [k.msg for _, k in stream]
+    reports, others = [], []
+    for b in kernlog.blocks(msgs):
+        mode = stream[b.header][0]
+        text = [k.text for _, k in stream[b.first:b.last + 1]]
+        header = msgs[b.header].strip()
+        if b.is_report(msgs):
+            reports.append({'mode': mode, 'header': header,
+                            'bpf': is_bpf(header, text), 'text': '\n'.join(text)})
+        elif b.kind != 'kasan':
+            others.append({'mode': mode, 'kind': b.kind, 'header': header,
+                           'bpf': any('bpf_prog_' in s for s in text[:60]),
+                           'text': '\n'.join(text[:60])})
+    return reports, others
 
 
 def files(lines, outdir, errors):
@@ -275,7 +248,7 @@ def main():
     os.makedirs(args.out, exist_ok=True)
     errors = []
 
-    lines = read_log(args.log)
+    lines = kernlog.read_log(args.log)
     stream = kernel_stream(lines)
     out_files = files(lines, args.out, errors)
 
@@ -326,8 +299,7 @@ def main():
             results.setdefault(m, {}).update(r)
             tp_tops.setdefault(m, {}).update(tops)
 
-    reports = kasan_reports(stream)
-    splats = other_splats(stream)
+    reports, splats = find_splats(stream)
     rdir = os.path.join(args.out, 'reports')
     os.makedirs(rdir, exist_ok=True)
     for f in os.listdir(rdir):
@@ -345,7 +317,7 @@ def main():
     with open(os.path.join(rdir, 'splats.txt'), 'w') as f:
         for s in splats:
             f.write(f'### mode {s["mode"]}: {s["header"]}\n{s["text"]}\n\n')
-    kasan_ebpf_lines = [(m, l) for m, l in stream if 'kasan_ebpf: ' in l]
+    kasan_ebpf_lines = [(m, k.text) for m, k in stream if 'kasan_ebpf: ' in k.msg]
 
     # Per mode counts.
     per_mode = {}
@@ -408,33 +380,78 @@ def main():
                            **{f'mode{m}': s for m, s in sts.items()}}, t,
                           lambda leaf, tops, t=t: tops.get(t, 'MISSING')))
 
-    # The reruns' verdicts.
-    standing, dismissed = [], []
+    # The reruns' verdicts. A difference they dismiss is a flaky test: its
+    # result changes from run to run, not with the mode. "result" is what
+    # every rerun gave.
+    standing, flaky = [], []
     for d, test, result_of in diffs:
         seen, ok = rerun_verdict(test, result_of, modes, reruns, rerun_info['rounds'])
         if seen is not None:
             d['reruns'] = {f'mode{m}': sts for m, sts in seen.items()}
-        (dismissed if ok else standing).append(d)
+        if ok:
+            d['result'] = seen[modes[0]][0]
+            flaky.append(d)
+        else:
+            standing.append(d)
     if rerun_info['not_rerun']:
         errors.append(f"{rerun_info['not_rerun']} differing tests were not rerun "
                       f"(CORPUS_RERUN_MAX)")
+    # Main-run failures the reruns show to be flakes: the test passed (or
+    # skipped) in every rerun in every mode.
+    flaked = {d['test']: d for d in flaky if d['result'] != 'FAIL'}
+    for m in modes:
+        per_mode[m]['failed_flaky'] = sum(1 for k, v in results.get(m, {}).items()
+                                          if v == 'FAIL' and k in flaked)
 
-    # Failures at mode 0 against the documented list.
+    # Failures at mode 0 against the documented list: the leaf results, the
+    # own result of a test none of whose subtests failed, and a flaky test
+    # that failed in every rerun (whatever its main-run result at mode 0).
+    # A main-run failure at mode 0 that the reruns show to be a flake is
+    # flaky, not undocumented; the list still documents it if it names it.
     base = modes[0]
     kf = known_failures(args.known)
-    fail0 = sorted(k for k, v in results.get(base, {}).items() if v == 'FAIL')
-    documented, undocumented = [], []
+    r0 = results.get(base, {})
+    fail0 = {k for k, v in r0.items() if v == 'FAIL'}
+    for t, st in tp_tops.get(base, {}).items():
+        if st == 'FAIL' and f'test_progs/{t}' not in r0 and \
+                not any(k.startswith(f'test_progs/{t}/') for k in fail0):
+            fail0.add(f'test_progs/{t} (the test itself)')
+    fail0 |= {d['test'] for d in flaky if d['result'] == 'FAIL'}
+    documented, flaky0, undocumented = [], [], []
     used = set()
-    for k in fail0:
+    for k in sorted(fail0):
         hit = next(((p, why) for p, why in kf if matches(p, k)), None)
         if hit:
             documented.append({'test': k, 'reason': hit[1]})
             used.add(hit[0])
+        elif k in flaked:
+            flaky0.append({'test': k, 'reruns': flaked[k].get('reruns')})
         else:
             undocumented.append(k)
     stale = [p for p, _ in kf if p not in used]
 
-    bpf_reports_12 = [r for r in reports if r['bpf'] and r['mode'] in (1, 2)]
+    # Any KASAN report, other splat or kasan_ebpf: line outside a report
+    # is a problem, in any mode (mode 0 included: a helper or kfunc can
+    # still hit freed memory) and outside the modes (boot, reruns).
+    lone = [(m, l) for m, l in kasan_ebpf_lines
+            if not any(l in r['text'] for r in reports)]
+    failed_because = []
+    if not done:
+        failed_because.append('the guest did not finish (no CORPUS_DONE)')
+    if errors:
+        failed_because.append(f'{len(errors)} errors')
+    if standing:
+        failed_because.append(f'{len(standing)} differences between modes')
+    if undocumented:
+        failed_because.append(f'{len(undocumented)} undocumented failures at mode {base}')
+    if reports:
+        failed_because.append(f'{len(reports)} KASAN reports '
+                              f'({sum(1 for r in reports if r["bpf"])} naming a BPF program)')
+    if splats:
+        failed_because.append(f'{len(splats)} other splats')
+    if lone:
+        failed_because.append(f'{len(lone)} kasan_ebpf: lines outside KASAN reports')
+
     summary = {
         'log': os.path.abspath(args.log),
         'kernel': uname,
@@ -442,18 +459,22 @@ def main():
         'guest_rc': args.guest_rc,
         'modes': {str(m): per_mode[m] for m in modes},
         'differences': standing,
-        'differences_dismissed_by_reruns': dismissed,
+        'flaky': flaky,
         'reruns': rerun_info,
         'mode0_failures_documented': documented,
+        'mode0_failures_flaky': flaky0,
         'mode0_failures_undocumented': undocumented,
         'known_failures_not_seen': stale,
         'kasan_reports': [{k: r[k] for k in ('mode', 'bpf', 'header', 'file')}
                           for r in reports],
         'kasan_ebpf_lines': [{'mode': m, 'line': l} for m, l in kasan_ebpf_lines],
-        'other_splats': [{k: s[k] for k in ('mode', 'bpf', 'header')} for s in splats],
+        'kasan_ebpf_lines_outside_reports': [{'mode': m, 'line': l} for m, l in lone],
+        'other_splats': [{k: s[k] for k in ('mode', 'kind', 'bpf', 'header')}
+                         for s in splats],
         'seconds': {'total': args.wall_total, 'guest': args.wall_guest,
                     **{f'mode{m}': msecs.get(m) for m in modes}},
         'errors': errors,
+        'failed_because': failed_because,
     }
     with open(os.path.join(args.out, 'summary.json'), 'w') as f:
         json.dump(summary, f, indent=1)
@@ -471,6 +492,7 @@ def main():
         ('test cases (leaf results)', lambda p: p['tests']),
         ('  passed', lambda p: p['passed']),
         ('  failed', lambda p: p['failed']),
+        ('    of which flaky', lambda p: p['failed_flaky']),
         ('  skipped', lambda p: p['skipped']),
         ('test_verifier ok/fail/skip', lambda p: '/'.join(str(p['test_verifier'][s]) for s in ('OK', 'FAIL', 'SKIP'))),
         ('test_progs subtests ok/fail/skip', lambda p: '/'.join(str(p['test_progs'][s]) for s in ('OK', 'FAIL', 'SKIP'))),
@@ -486,33 +508,34 @@ def main():
     for label, fn in rows:
         out.append(f'{label:<{w0}}' + ''.join(f'{str(fn(per_mode[m])):>14}' for m in modes))
     out.append('')
-    def rerun_text(d):
-        if 'reruns' not in d:
-            return ''
-        return '; reruns: ' + ', '.join(f'{m}=' + '/'.join(d['reruns'][f'mode{m}'])
-                                         for m in modes)
+
+    def diff_text(d):
+        text = '  ' + d['test'] + ': ' + ', '.join(f'{m}={d[f"mode{m}"]}' for m in modes)
+        if 'reruns' in d:
+            text += '; reruns: ' + ', '.join(f'{m}=' + '/'.join(d['reruns'][f'mode{m}'])
+                                             for m in modes)
+        return text
     out.append(f'differences between modes: {len(standing)}')
-    for d in standing[:50]:
-        out.append('  ' + d['test'] + ': ' + ', '.join(f'{m}={d[f"mode{m}"]}' for m in modes)
-                   + rerun_text(d))
+    out += [diff_text(d) for d in standing[:50]]
     if len(standing) > 50:
         out.append(f'  ... {len(standing) - 50} more in summary.json')
-    out.append(f'differences dismissed by {rerun_info["rounds"]} reruns in every mode '
-               f'(the same result each time): {len(dismissed)}')
-    for d in dismissed:
-        out.append('  ' + d['test'] + ': ' + ', '.join(f'{m}={d[f"mode{m}"]}' for m in modes)
-                   + rerun_text(d))
-    out.append(f'failing at mode {base}: {len(fail0)} ({len(documented)} on the known-failures list, '
-               f'{len(undocumented)} not)')
+    out.append(f'flaky (results differ between runs, not modes; {rerun_info["rounds"]} '
+               f'reruns in every mode): {len(flaky)}')
+    out += [diff_text(d) + ('' if d['result'] != 'FAIL' else ' (fails in every rerun)')
+            for d in flaky]
+    out.append(f'failing at mode {base}: {len(fail0)} ({len(documented)} on the '
+               f'known-failures list, {len(flaky0)} flaky, {len(undocumented)} not)')
     for k in undocumented:
         out.append(f'  not documented: {k}')
     for p in stale:
         out.append(f'  listed but did not fail: {p}')
-    out.append(f'KASAN reports naming a BPF program in modes 1-2: {len(bpf_reports_12)}')
-    for r in bpf_reports_12:
-        out.append(f'  mode {r["mode"]}: {r["header"]}  ({r["file"]})')
-    lone = [(m, l) for m, l in kasan_ebpf_lines
-            if not any(l in r['text'] for r in reports)]
+    out.append(f'KASAN reports: {len(reports)} '
+               f'({sum(1 for r in reports if r["bpf"])} naming a BPF program)')
+    for r in reports[:50]:
+        out.append(f'  mode {r["mode"]}: {"BPF: " if r["bpf"] else ""}{r["header"]}  ({r["file"]})')
+    out.append(f'other splats (oopses, warnings, panics, stalls): {len(splats)}')
+    for sp in splats[:50]:
+        out.append(f'  mode {sp["mode"]}: {sp["kind"]}: {sp["header"]}')
     if lone:
         out.append(f'kasan_ebpf: lines outside KASAN reports: {len(lone)}')
         for m, l in lone[:20]:
@@ -521,13 +544,13 @@ def main():
         out.append(f'time: {args.wall_total} s in all, {args.wall_guest} s in the guest')
     for e in errors:
         out.append(f'ERROR: {e}')
+    out.append('corpus: ' + ('FAIL: ' + '; '.join(failed_because) if failed_because
+                             else 'PASS'))
     table = '\n'.join(out)
     with open(os.path.join(args.out, 'table.txt'), 'w') as f:
         f.write(table + '\n')
     print(table)
-
-    ok = (done and not errors and not standing and not bpf_reports_12 and not undocumented)
-    return 0 if ok else 1
+    return 1 if failed_because else 0
 
 
 if __name__ == '__main__':

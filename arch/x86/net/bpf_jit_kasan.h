@@ -6,7 +6,9 @@
 #ifndef _ARCH_X86_NET_BPF_JIT_KASAN_H
 #define _ARCH_X86_NET_BPF_JIT_KASAN_H
 
+#include <linux/build_bug.h>
 #include <linux/filter.h>
+#include <linux/stddef.h>
 #include <linux/types.h>
 
 /*
@@ -20,21 +22,50 @@ struct bpf_jit_kasan_cfg {
 	const unsigned long *stack_only; /* aux->kasan_stack_only, or NULL */
 	u32 checks;		/* checked accesses in the program */
 	u32 nr_ldst;		/* bits at stack_only: the LDX, STX, ST insns */
+	u32 call_len;		/* most bytes emit_rsb_call() emits, >= 5 */
 	u8 mode;		/* net.core.bpf_jit_kasan at load time */
 	u8 r12_free;		/* r12 may hold the shadow offset (no arena) */
 };
 
-/* What one check emitted; struct emit::Site in Rust. */
+static_assert(sizeof(struct bpf_jit_kasan_cfg) == 104);
+static_assert(offsetof(struct bpf_jit_kasan_cfg, shadow_offset) == 0);
+static_assert(offsetof(struct bpf_jit_kasan_cfg, slow_path) == 8);
+static_assert(offsetof(struct bpf_jit_kasan_cfg, outline) == 16);
+static_assert(offsetof(struct bpf_jit_kasan_cfg, stack_only) == 80);
+static_assert(offsetof(struct bpf_jit_kasan_cfg, checks) == 88);
+static_assert(offsetof(struct bpf_jit_kasan_cfg, nr_ldst) == 92);
+static_assert(offsetof(struct bpf_jit_kasan_cfg, call_len) == 96);
+static_assert(offsetof(struct bpf_jit_kasan_cfg, mode) == 100);
+static_assert(offsetof(struct bpf_jit_kasan_cfg, r12_free) == 101);
+
+/*
+ * What one check emitted; struct emit::Site in Rust. A fault at fault_off
+ * (the shadow read) resumes fault_len bytes further, past the read and the
+ * jz after it, on the call to the slow path: the exception table entry's
+ * fixup length.
+ */
 struct bpf_jit_kasan_site {
 	u32 len;		/* bytes emitted, 0 if the insn is not checked */
 	u32 fault_off;		/* offset of the shadow read that may fault */
-	u32 fault_len;		/* its length; 0: no exception table entry */
+	u32 fault_len;		/* bytes a fault skips; 0: no extable entry */
 };
+
+static_assert(sizeof(struct bpf_jit_kasan_site) == 12);
+static_assert(offsetof(struct bpf_jit_kasan_site, len) == 0);
+static_assert(offsetof(struct bpf_jit_kasan_site, fault_off) == 4);
+static_assert(offsetof(struct bpf_jit_kasan_site, fault_len) == 8);
+
+/* struct insn::BpfInsn in Rust (dst_reg and src_reg share byte 1). */
+static_assert(sizeof(struct bpf_insn) == 8);
+static_assert(offsetof(struct bpf_insn, code) == 0);
+static_assert(offsetof(struct bpf_insn, off) == 2);
+static_assert(offsetof(struct bpf_insn, imm) == 4);
 
 /* Implemented in Rust (bpf_jit_kasan.rs). */
 int bpf_jit_kasan_count_checks(const struct bpf_jit_kasan_cfg *cfg,
 			       const struct bpf_insn *insns, u32 len);
 bool bpf_jit_kasan_uses_r12(const struct bpf_jit_kasan_cfg *cfg);
+int bpf_jit_kasan_max_check_len(const struct bpf_jit_kasan_cfg *cfg);
 int bpf_jit_kasan_emit_prologue(const struct bpf_jit_kasan_cfg *cfg, u8 *buf,
 				u32 cap, u64 ip);
 int bpf_jit_kasan_emit_check(const struct bpf_jit_kasan_cfg *cfg,

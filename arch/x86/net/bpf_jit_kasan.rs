@@ -33,6 +33,7 @@ pub mod insn;
 
 use asm::{Asm, Error};
 use core::ffi::c_int;
+use core::mem::MaybeUninit;
 use core::sync::atomic::{AtomicBool, Ordering};
 use emit::{Arch, Config, SavedRegs, Site};
 use insn::{Access, BpfInsn, Checker, Mismatch, StackOnly};
@@ -41,8 +42,9 @@ use kernel::error::code::{EFAULT, EINVAL, ENOSPC, ERANGE};
 /// Prefix of this file's kernel log messages.
 const __LOG_PREFIX: &[u8] = b"bpf_jit_kasan\0";
 
-/// Room left for the C call and return emitters, which do not check it.
-const ARCH_ROOM: usize = 32;
+/// Most bytes `bpf_jit_kasan_arch_ret()` emits: `jmp __x86_return_thunk`
+/// (`ret; int3` otherwise).
+const RET_LEN: usize = 5;
 
 extern "C" {
     fn bpf_jit_kasan_arch_call(pprog: *mut *mut u8, func: u64, ip: u64) -> c_int;
@@ -53,39 +55,64 @@ extern "C" {
 
 /// Calls and returns as the rest of the JIT emits them, so that call depth
 /// accounting and return thunks are honoured.
-struct KernelArch;
+struct KernelArch {
+    /// [`Config::call_len`]: the most bytes the C call emitter writes.
+    call_len: usize,
+}
 
 impl KernelArch {
-    fn emit(asm: &mut Asm<'_>, f: impl FnOnce(*mut *mut u8, u64) -> c_int) -> asm::Result {
+    /// The arch for `cfg`, whose `call_len` must be at least a `call
+    /// rel32`.
+    fn new(cfg: &Config) -> Result<Self, Error> {
+        if cfg.call_len < emit::CALL_REL32_LEN {
+            return Err(Error::Operand);
+        }
+        Ok(KernelArch {
+            call_len: cfg.call_len as usize,
+        })
+    }
+
+    /// Lets the C emitter `f`, which writes at most `room` bytes and does
+    /// not check it, emit at the assembler's position.
+    fn emit(
+        asm: &mut Asm<'_>,
+        room: usize,
+        f: impl FnOnce(*mut *mut u8, u64) -> c_int,
+    ) -> asm::Result {
         let ip = asm.pc();
-        let spare = asm.spare();
-        if spare.len() < ARCH_ROOM {
+        let (start, spare) = asm.spare();
+        if spare < room {
             return Err(Error::NoSpace);
         }
-        let start = spare.as_mut_ptr();
         let mut p = start;
         if f(&mut p, ip) != 0 {
             return Err(Error::Range);
         }
-        // SAFETY: the C emitter advanced `p` within the ARCH_ROOM bytes
-        // after `start`, so both are in the same buffer.
+        // SAFETY: the C emitter advanced `p` by at most `room` bytes from
+        // `start`, within the spare part of the buffer.
         let n = unsafe { p.offset_from(start) };
-        asm.advance(usize::try_from(n).map_err(|_| Error::Range)?)
+        let n = usize::try_from(n).map_err(|_| Error::Range)?;
+        if n > room {
+            return Err(Error::Range);
+        }
+        // SAFETY: the C emitter wrote these `n` bytes, with instructions.
+        unsafe { asm.advance(n) }
     }
 }
 
 impl Arch for KernelArch {
     fn call(&mut self, asm: &mut Asm<'_>, target: u64) -> asm::Result {
-        // SAFETY: `p` points to at least ARCH_ROOM writable bytes, which
-        // is more than a call with depth accounting takes.
-        Self::emit(asm, |p, ip| unsafe {
+        // SAFETY: `p` points to at least `call_len` writable bytes, the
+        // most the JIT measured `emit_rsb_call()` to emit.
+        Self::emit(asm, self.call_len, |p, ip| unsafe {
             bpf_jit_kasan_arch_call(p, target, ip)
         })
     }
 
     fn ret(&mut self, asm: &mut Asm<'_>) -> asm::Result {
-        Self::emit(asm, |p, ip| {
-            // SAFETY: as above; a return is at most a `jmp rel32`.
+        Self::emit(asm, RET_LEN, |p, ip| {
+            // SAFETY: `p` points to at least RET_LEN writable bytes, the
+            // most a return takes.
             unsafe { bpf_jit_kasan_arch_ret(p, ip) };
             0
         })
@@ -105,7 +132,8 @@ fn errno(e: Error) -> c_int {
 ///
 /// # Safety
 ///
-/// `cfg` must point to a valid config and `buf` to `cap` writable bytes.
+/// `cfg` must point to a valid config and `buf` to `cap` writable bytes
+/// (initialised or not).
 unsafe fn with_asm(
     cfg: *const Config,
     buf: *mut u8,
@@ -117,11 +145,16 @@ unsafe fn with_asm(
         return EFAULT.to_errno();
     }
     // SAFETY: the caller promises `buf` has `cap` writable bytes that
-    // nothing else uses while we emit.
-    let buf = unsafe { core::slice::from_raw_parts_mut(buf, cap as usize) };
+    // nothing else uses while we emit. They may be uninitialised (the JIT's
+    // stack buffers are), which `MaybeUninit<u8>` allows: it has the
+    // layout of `u8` and no validity requirement, so any memory is a valid
+    // value of it. The assembler only writes to the buffer and never reads
+    // a byte it did not write (see `Asm`).
+    let buf =
+        unsafe { core::slice::from_raw_parts_mut(buf.cast::<MaybeUninit<u8>>(), cap as usize) };
     // SAFETY: the caller promises `cfg` is valid for reads.
     let cfg = unsafe { &*cfg };
-    let mut asm = Asm::new(buf, ip);
+    let mut asm = Asm::new_uninit(buf, ip);
     match f(&mut asm, cfg) {
         Ok(()) => asm.len() as c_int,
         Err(e) => errno(e),
@@ -184,6 +217,27 @@ pub unsafe extern "C" fn bpf_jit_kasan_uses_r12(cfg: *const Config) -> bool {
     !cfg.is_null() && unsafe { &*cfg }.uses_r12()
 }
 
+/// The room the JIT must give [`bpf_jit_kasan_emit_check`] (`cap`): the
+/// length of the longest check, with calls of `cfg.call_len` bytes (see
+/// [`emit::max_check_len`]). -EINVAL if `call_len` is shorter than a `call
+/// rel32`.
+///
+/// # Safety
+///
+/// `cfg` must point to a valid config.
+#[no_mangle]
+pub unsafe extern "C" fn bpf_jit_kasan_max_check_len(cfg: *const Config) -> c_int {
+    if cfg.is_null() {
+        return EFAULT.to_errno();
+    }
+    // SAFETY: the caller promises `cfg` is valid for reads.
+    let cfg = unsafe { &*cfg };
+    if cfg.call_len < emit::CALL_REL32_LEN {
+        return EINVAL.to_errno();
+    }
+    c_int::try_from(emit::max_check_len(cfg)).unwrap_or(ERANGE.to_errno())
+}
+
 /// Emits the end of the prologue (after `r12` is saved) into `buf`, which
 /// runs at `ip`. Returns the length or a negative errno.
 ///
@@ -198,7 +252,7 @@ pub unsafe extern "C" fn bpf_jit_kasan_emit_prologue(
     ip: u64,
 ) -> c_int {
     // SAFETY: forwarded from our caller.
-    unsafe { with_asm(cfg, buf, cap, ip, |asm, cfg| emit::emit_prologue(asm, cfg)) }
+    unsafe { with_asm(cfg, buf, cap, ip, emit::emit_prologue) }
 }
 
 /// Emits the check for `insn`, if it is checked, into `buf`, which runs at
@@ -242,7 +296,8 @@ pub unsafe extern "C" fn bpf_jit_kasan_emit_check(
     // SAFETY: forwarded from our caller.
     let ret = unsafe {
         with_asm(cfg, buf, cap, ip, |asm, cfg| {
-            out = emit::emit_check(asm, &mut KernelArch, cfg, &access, tail)?;
+            let mut arch = KernelArch::new(cfg)?;
+            out = emit::emit_check(asm, &mut arch, cfg, &access, tail)?;
             Ok(())
         })
     };
@@ -268,7 +323,7 @@ pub unsafe extern "C" fn bpf_jit_kasan_emit_tail(
     // SAFETY: forwarded from our caller.
     unsafe {
         with_asm(cfg, buf, cap, ip, |asm, cfg| {
-            emit::emit_tail(asm, &mut KernelArch, cfg)
+            emit::emit_tail(asm, &mut KernelArch::new(cfg)?, cfg)
         })
     }
 }

@@ -19,6 +19,8 @@ check "kmemleak is on" [ -w $KML ]
 echo scan > $KML
 echo clear > $KML
 
+# The subtests plant KASAN reports and check each one themselves.
+planted_begin leak kasan
 i=1
 while [ $i -le $ROUNDS ]; do
 	tests=$(echo "$SUBTESTS" | sed 's#\([^,]*\)#kasan_ebpf/\1#g')
@@ -28,6 +30,7 @@ while [ $i -le $ROUNDS ]; do
 	sed -n "s/^#[0-9]*\/[0-9]* */  round $i: /p" /tmp/round-$i.log
 	i=$((i + 1))
 done
+planted_end leak
 check "bpf_kasan_testmod is unloaded" \
 	sh -c '! grep -q "^bpf_kasan_testmod " /proc/modules'
 

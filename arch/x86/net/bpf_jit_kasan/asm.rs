@@ -7,6 +7,8 @@
 //! `kernel` crate: the same source is compiled into the host test crate,
 //! which decodes and executes what it emits.
 
+use core::mem::MaybeUninit;
+
 /// An x86-64 general-purpose register; the discriminant is its encoding.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 #[repr(u8)]
@@ -114,15 +116,34 @@ pub type Result<T = ()> = core::result::Result<T, Error>;
 ///
 /// `ip` is the address the first byte of `buf` will have when the code
 /// runs, so that relative branches and RIP-relative operands are right.
+///
+/// The buffer may be uninitialised (the JIT's are): the assembler only ever
+/// writes to it, and counts in [`Asm::len`] only bytes that were written,
+/// so the first `len()` bytes are initialised ([`Asm::code`]).
 pub struct Asm<'a> {
-    buf: &'a mut [u8],
+    buf: &'a mut [MaybeUninit<u8>],
     len: usize,
     ip: u64,
 }
 
 impl<'a> Asm<'a> {
-    /// Creates an assembler over `buf`, whose first byte runs at `ip`.
+    /// Creates an assembler over `buf`, whose first byte runs at `ip`; the
+    /// bytes in `buf` need not be initialised.
+    pub fn new_uninit(buf: &'a mut [MaybeUninit<u8>], ip: u64) -> Self {
+        Asm { buf, len: 0, ip }
+    }
+
+    /// Creates an assembler over the initialised `buf`, whose first byte
+    /// runs at `ip`.
     pub fn new(buf: &'a mut [u8], ip: u64) -> Self {
+        let len = buf.len();
+        // SAFETY: `MaybeUninit<u8>` has the layout of `u8`, and the slice
+        // is borrowed for as long as `buf`. Viewing initialised bytes as
+        // possibly uninitialised is sound as long as nothing writes an
+        // uninitialised byte through the view: `Asm` writes only `u8`
+        // values, and [`Asm::advance`] requires whoever writes through
+        // [`Asm::spare`] to write initialised bytes.
+        let buf = unsafe { core::slice::from_raw_parts_mut(buf.as_mut_ptr().cast(), len) };
         Asm { buf, len: 0, ip }
     }
 
@@ -136,19 +157,36 @@ impl<'a> Asm<'a> {
         self.len == 0
     }
 
+    /// The bytes emitted so far.
+    pub fn code(&self) -> &[u8] {
+        // SAFETY: every byte below `len` was written, by `Asm` or by an
+        // external emitter as [`Asm::advance`] requires, so it is
+        // initialised; `MaybeUninit<u8>` has the layout of `u8`.
+        unsafe { core::slice::from_raw_parts(self.buf.as_ptr().cast(), self.len) }
+    }
+
     /// Address of the next byte to be emitted.
     pub fn pc(&self) -> u64 {
         self.ip.wrapping_add(self.len as u64)
     }
 
-    /// The unused rest of the buffer, for an external emitter.
-    pub fn spare(&mut self) -> &mut [u8] {
-        &mut self.buf[self.len..]
+    /// The unused rest of the buffer, for an external emitter: a pointer to
+    /// it and its length in bytes. Whatever is written there counts only
+    /// after [`Asm::advance`], and must be initialised bytes.
+    pub fn spare(&mut self) -> (*mut u8, usize) {
+        let spare = &mut self.buf[self.len..];
+        (spare.as_mut_ptr().cast(), spare.len())
     }
 
     /// Accounts for `n` bytes that an external emitter wrote into
     /// [`Asm::spare`].
-    pub fn advance(&mut self, n: usize) -> Result {
+    ///
+    /// # Safety
+    ///
+    /// The first `n` bytes at the pointer [`Asm::spare`] returned must have
+    /// been written with initialised bytes since, with nothing emitted in
+    /// between.
+    pub unsafe fn advance(&mut self, n: usize) -> Result {
         if n > self.buf.len() - self.len {
             return Err(Error::NoSpace);
         }
@@ -169,8 +207,20 @@ impl<'a> Asm<'a> {
     /// kernel, a KASAN-checked memcpy).
     fn byte(&mut self, b: u8) -> Result {
         let slot = self.buf.get_mut(self.len).ok_or(Error::NoSpace)?;
-        *slot = b;
+        slot.write(b);
         self.len += 1;
+        Ok(())
+    }
+
+    /// Overwrites the emitted bytes that end at `end` with `b`.
+    fn patch(&mut self, end: usize, b: &[u8]) -> Result {
+        let start = end.checked_sub(b.len()).ok_or(Error::Operand)?;
+        if end > self.len {
+            return Err(Error::Operand);
+        }
+        for (slot, &x) in self.buf[start..end].iter_mut().zip(b) {
+            slot.write(x);
+        }
         Ok(())
     }
 
@@ -322,18 +372,18 @@ impl<'a> Asm<'a> {
 
     /// Points the rel8 branch ending at `at` to the current position.
     pub fn bind_rel8(&mut self, at: usize) -> Result {
-        let rel = i8::try_from(self.len - at).map_err(|_| Error::Range)?;
-        self.buf[at - 1] = rel as u8;
-        Ok(())
+        let dist = self.len.checked_sub(at).ok_or(Error::Operand)?;
+        let rel = i8::try_from(dist).map_err(|_| Error::Range)?;
+        self.patch(at, &[rel as u8])
     }
 
     /// Makes the rel32 field that ends at `at` point to the current
     /// position (for `lea reg, [rip + rel32]` emitted with a zero
     /// displacement before the target was known).
     pub fn bind_rel32(&mut self, at: usize) -> Result {
-        let rel = i32::try_from(self.len - at).map_err(|_| Error::Range)?;
-        self.buf[at - 4..at].copy_from_slice(&rel.to_le_bytes());
-        Ok(())
+        let dist = self.len.checked_sub(at).ok_or(Error::Operand)?;
+        let rel = i32::try_from(dist).map_err(|_| Error::Range)?;
+        self.patch(at, &rel.to_le_bytes())
     }
 
     /// `call rel32` to an absolute target, with no mitigation accounting

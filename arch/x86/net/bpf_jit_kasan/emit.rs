@@ -18,10 +18,12 @@
 //! granules is never let through on the first alone. The fast path only
 //! proves accesses valid: anything else (partial granules, poison, wild
 //! addresses) goes to KASAN's own range check, whose verdict is final. The
-//! shadow read is covered by an exception-table entry that skips it on a
-//! fault; `shr`'s flags (ZF clear for any kernel address) then take the
-//! slow path, so a wild pointer gets KASAN's report rather than an oops in
-//! the check.
+//! shadow read is covered by an exception-table entry whose fixup skips it
+//! and the `jz` ([`Site::fault_len`] bytes) and so lands on the call: a
+//! wild pointer (NULL, a user or non-canonical address, anything without
+//! shadow) gets KASAN's report rather than an oops in the check. The flags
+//! at the fault cannot decide this: for addresses 0 to 7, `shr` leaves 0
+//! and sets ZF, and `jz` would skip the slow path.
 //!
 //! `r12` is callee-saved and otherwise only used by arena programs. Loading
 //! it costs the program 14 bytes (save, load, restore), so only programs
@@ -43,7 +45,8 @@
 //! registers pushed and popped around the call.
 
 use crate::asm::{Asm, Error, Mem, Reg, Result, Width};
-use crate::insn::Access;
+use crate::insn::{Access, BpfReg};
+use core::mem::{offset_of, size_of, MaybeUninit};
 
 /// log2 of the KASAN generic granule (`KASAN_SHADOW_SCALE_SHIFT`).
 pub const SHADOW_SCALE_SHIFT: u8 = 3;
@@ -96,6 +99,10 @@ pub struct Config {
     pub checks: u32,
     /// Number of bits at `stack_only`: the program's loads and stores.
     pub nr_ldst: u32,
+    /// Bytes of the longest call the arch emits ([`Arch::call`]: with call
+    /// depth accounting, more than a `call rel32`); at least
+    /// [`CALL_REL32_LEN`].
+    pub call_len: u32,
     /// A [`Mode`] number.
     pub mode: u8,
     /// Nonzero if `r12` is free to hold the shadow offset (no arena).
@@ -113,6 +120,22 @@ impl Config {
         self.mode == Mode::Inline as u8 && self.r12_free != 0 && self.checks >= R12_MIN_CHECKS
     }
 }
+
+const _: () = {
+    assert!(size_of::<Config>() == 104);
+    assert!(offset_of!(Config, shadow_offset) == 0);
+    assert!(offset_of!(Config, slow_path) == 8);
+    assert!(offset_of!(Config, outline) == 16);
+    assert!(offset_of!(Config, stack_only) == 80);
+    assert!(offset_of!(Config, checks) == 88);
+    assert!(offset_of!(Config, nr_ldst) == 92);
+    assert!(offset_of!(Config, call_len) == 96);
+    assert!(offset_of!(Config, mode) == 100);
+    assert!(offset_of!(Config, r12_free) == 101);
+};
+
+/// Length of `call rel32`, the shortest call [`Arch::call`] emits.
+pub const CALL_REL32_LEN: u32 = 5;
 
 /// Emission of calls and returns, which depend on the kernel's mitigations
 /// (call depth accounting, return thunks).
@@ -144,9 +167,18 @@ pub struct Site {
     pub len: u32,
     /// Offset of the shadow read that may fault, for the exception table.
     pub fault_off: u32,
-    /// Length of that instruction (0: no exception-table entry).
+    /// Bytes a fault at `fault_off` skips: the shadow read and the `jz`
+    /// after it, so that execution resumes at the call to the slow path
+    /// (0: no exception-table entry).
     pub fault_len: u32,
 }
+
+const _: () = {
+    assert!(size_of::<Site>() == 12);
+    assert!(offset_of!(Site, len) == 0);
+    assert!(offset_of!(Site, fault_off) == 4);
+    assert!(offset_of!(Site, fault_len) == 8);
+};
 
 /// Registers the outline mode saves around its call: the caller-saved ones.
 pub const OUTLINE_SAVED: [Reg; 9] = [
@@ -192,6 +224,14 @@ pub struct SavedRegs {
     /// Return address of the thunk: the checked access.
     pub ip: u64,
 }
+
+// The thunk pushes the return address, rbp and THUNK_SAVED: 16 words.
+const _: () = {
+    assert!(size_of::<SavedRegs>() == (THUNK_SAVED.len() + 2) * 8);
+    assert!(offset_of!(SavedRegs, gpr) == 0);
+    assert!(offset_of!(SavedRegs, rbp) == THUNK_SAVED.len() * 8);
+    assert!(offset_of!(SavedRegs, ip) == (THUNK_SAVED.len() + 1) * 8);
+};
 
 impl SavedRegs {
     /// The value `reg` had at the access (`rsp` is not saved: 0).
@@ -258,8 +298,9 @@ pub fn emit_check(
             };
             site.fault_off = (asm.len() - start) as u32;
             asm.cmp_mem_imm8(width, shadow, 0)?;
-            site.fault_len = (asm.len() - start) as u32 - site.fault_off;
             let valid = asm.jz_rel8()?;
+            // A faulting shadow read resumes here, at the call.
+            site.fault_len = (asm.len() - start) as u32 - site.fault_off;
             arch.call(asm, tail + THUNK_OFFSET)?;
             asm.bind_rel8(valid)?;
         }
@@ -281,6 +322,69 @@ pub fn emit_check(
     }
     site.len = (asm.len() - start) as u32;
     Ok(site)
+}
+
+/// An [`Arch`] that emits nothing and counts the calls, to measure.
+struct Measure {
+    calls: usize,
+}
+
+impl Arch for Measure {
+    fn call(&mut self, _asm: &mut Asm<'_>, _target: u64) -> Result {
+        self.calls += 1;
+        Ok(())
+    }
+
+    fn ret(&mut self, _asm: &mut Asm<'_>) -> Result {
+        Ok(())
+    }
+}
+
+/// Length of the longest check [`emit_check`] emits with calls of
+/// `cfg.call_len` bytes, whatever the mode and the access: the room the
+/// JIT must give it (`cap`). Measured with the encoder on the longest forms
+/// (disp32 offset, every base register, both compare widths and
+/// directions; outline, and inline with and without `r12`), the calls
+/// counted at `cfg.call_len` bytes (at least [`CALL_REL32_LEN`]).
+/// `usize::MAX` if one of them cannot be emitted at all.
+pub fn max_check_len(cfg: &Config) -> usize {
+    let call_len = cfg.call_len.max(CALL_REL32_LEN) as usize;
+    let modes = [
+        (Mode::Outline, 1),
+        (Mode::Inline, 1), // r12 holds the shadow offset
+        (Mode::Inline, 0), // the offset is added from the tail
+    ];
+    let mut max = 0;
+    for (mode, r12_free) in modes {
+        let cfg = Config {
+            mode: mode as u8,
+            r12_free,
+            checks: R12_MIN_CHECKS,
+            ..*cfg
+        };
+        for base in BpfReg::ALL {
+            // A byte and a word compare (sizes 2 to 8 differ in nothing).
+            for size in [1, 8] {
+                for write in [false, true] {
+                    let access = Access {
+                        base,
+                        off: i16::MIN,
+                        size,
+                        write,
+                    };
+                    let mut buf = [MaybeUninit::uninit(); 128];
+                    let mut asm = Asm::new_uninit(&mut buf, 0);
+                    let mut arch = Measure { calls: 0 };
+                    let Ok(site) = emit_check(&mut asm, &mut arch, &cfg, &access, 0) else {
+                        return usize::MAX;
+                    };
+                    let len = (site.len as usize).saturating_add(arch.calls * call_len);
+                    max = max.max(len);
+                }
+            }
+        }
+    }
+    max
 }
 
 /// Emits the out-of-line tail that all programs share: the shadow offset

@@ -10,6 +10,7 @@
 //! ([`StackOnly`]). No dependency on the `kernel` crate.
 
 use crate::asm::Reg;
+use core::mem::{offset_of, size_of};
 
 /// `struct bpf_insn` (include/uapi/linux/bpf.h), bit for bit.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
@@ -24,6 +25,14 @@ pub struct BpfInsn {
     /// Signed immediate.
     pub imm: i32,
 }
+
+const _: () = {
+    assert!(size_of::<BpfInsn>() == 8);
+    assert!(offset_of!(BpfInsn, code) == 0);
+    assert!(offset_of!(BpfInsn, regs) == 1);
+    assert!(offset_of!(BpfInsn, off) == 2);
+    assert!(offset_of!(BpfInsn, imm) == 4);
+};
 
 /// Instruction classes, sizes and modes (uapi/linux/bpf_common.h, bpf.h,
 /// linux/filter.h for the kernel-internal PROBE modes).

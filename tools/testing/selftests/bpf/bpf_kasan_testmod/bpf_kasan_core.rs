@@ -12,6 +12,8 @@
 //!   last granule when the size is not a multiple of 8.
 //! - [`vmalloc_oob`]: the same in a `vmalloc` area: vmalloc-out-of-bounds past the requested size.
 //! - [`kmalloc_valid`]: a live buffer, where no access may ever report.
+//! - [`wild`]: any address the program asks for (NULL plus a small offset, a user address, a
+//!   non-canonical one), deliberately: the wild pointer a verifier or JIT bug would produce.
 //!
 //! Live allocations are kept in a [`Registry`] until `bpf_kasan_free_all()` or module unload.
 //!
@@ -26,6 +28,10 @@
 //! - `vmalloc`: within the last mapped page of the area, whose tail is unused.
 //! - freed `kmalloc`: past [`UAF_MIN_OFFSET`], where KASAN keeps the quarantine link of a freed
 //!   object, and the quarantine keeps the object from being reused while the program runs.
+//!
+//! [`wild`] is the exception, on purpose: an access through its pointer oopses the kernel after
+//! KASAN's report. Only the crash selftests call it, each access in a child process of a guest
+//! booted for them.
 //!
 //! # Why there is C in this module
 //!
@@ -211,6 +217,16 @@ fn kmalloc_valid(buf_size: c_int) -> Result<*mut u8> {
     })
 }
 
+/// Returns `addr` as a pointer, valid for the verifier for `buf_size` bytes, without checking it.
+///
+/// The faulty kfunc `bpf_kasan_wild()`: the pointer is never dereferenced here, only handed to the
+/// BPF program, so it carries no provenance. Fails only if `buf_size` is not in `1..=PAGE_SIZE`.
+fn wild(addr: u64, buf_size: c_int) -> Result<*mut u8> {
+    window(0, buf_size, PAGE_SIZE)?;
+    let addr = usize::try_from(addr)?;
+    Ok(ptr::without_provenance_mut(addr))
+}
+
 /// Returns the pointer in `res`, or null on error.
 fn ptr_or_null(res: Result<*mut u8>) -> *mut u8 {
     res.unwrap_or(ptr::null_mut())
@@ -223,8 +239,9 @@ struct BpfKasanTestmod {
 }
 
 extern "C" {
-    /// Registers the kfuncs for syscall programs, and `bpf_kasan_uaf()` also for tc programs
-    /// (`bpf_kasan_kfuncs.c`). Returns 0 or a negative errno.
+    /// Registers the kfuncs for syscall programs, `bpf_kasan_uaf()` also for tc programs and
+    /// `bpf_kasan_wild()` also for tracing programs (`bpf_kasan_kfuncs.c`). Returns 0 or a
+    /// negative errno.
     fn bpf_kasan_register_kfuncs() -> c_int;
 }
 
@@ -276,6 +293,12 @@ pub extern "C" fn bpf_kasan_rs_vmalloc_oob(obj_size: u32, offset: u32, buf_size:
 #[no_mangle]
 pub extern "C" fn bpf_kasan_rs_kmalloc_valid(buf_size: c_int) -> *mut u8 {
     ptr_or_null(kmalloc_valid(buf_size))
+}
+
+/// Backs the kfunc `bpf_kasan_wild()`: see [`wild`]. Returns null on error.
+#[no_mangle]
+pub extern "C" fn bpf_kasan_rs_wild(addr: u64, buf_size: c_int) -> *mut u8 {
+    ptr_or_null(wild(addr, buf_size))
 }
 
 /// Backs the kfunc `bpf_kasan_free_all()`: frees every live allocation, returns how many.

@@ -27,6 +27,16 @@
  * hence KF_SLEEPABLE. bpf_kasan_uaf() neither sleeps nor locks, and is also
  * registered for BPF_PROG_TYPE_SCHED_CLS: sleepable programs cannot use a
  * prog array, so the tail call selftest runs tc programs.
+ *
+ * bpf_kasan_wild() is faulty on purpose: it hands out any address as
+ * memory, like a verifier, JIT or kfunc bug would. A program that uses it
+ * oopses the kernel; only the crash selftests (prog_tests/kasan_ebpf_crash.c)
+ * call it, in guests booted for them. It is also registered for
+ * BPF_PROG_TYPE_TRACING: those tests run fentry programs, whose task an oops
+ * can kill without taking the kernel down (BPF_PROG_TEST_RUN runs tc
+ * programs with bottom halves disabled, where an oops always panics, and
+ * syscall programs in an RCU tasks trace read-side critical section, which
+ * a killed task leaves with a warning).
  */
 
 #include <linux/bpf.h>
@@ -111,6 +121,27 @@ __bpf_kfunc u8 *bpf_kasan_kmalloc_valid(const int rdwr_buf_size)
 }
 
 /**
+ * bpf_kasan_wild() - Get a wild pointer that the verifier trusts.
+ * @addr: the address to return, not checked in any way.
+ * @rdwr_buf_size: bytes the program may access through the result, at most
+ *	PAGE_SIZE.
+ *
+ * A deliberately faulty kfunc: the verifier types the result as PTR_TO_MEM
+ * of @rdwr_buf_size bytes whatever @addr is, so a program can access NULL
+ * plus a small offset, a user address or a non-canonical address with an
+ * ordinary load or store, as if a verifier or JIT bug had let a wild pointer
+ * through. KASAN must report such an access (null-ptr-deref,
+ * user-memory-access, wild-memory-access), and the access itself then
+ * oopses: the calling task dies. Keeps no state and takes no lock.
+ *
+ * Return: @addr as a pointer, or NULL if @rdwr_buf_size is out of range.
+ */
+__bpf_kfunc u8 *bpf_kasan_wild(u64 addr, const int rdwr_buf_size)
+{
+	return bpf_kasan_rs_wild(addr, rdwr_buf_size);
+}
+
+/**
  * bpf_kasan_free_all() - Free every live allocation of this module.
  *
  * Return: the number of allocations freed.
@@ -128,6 +159,7 @@ BTF_ID_FLAGS(func, bpf_kasan_kmalloc_oob, KF_RET_NULL | KF_SLEEPABLE)
 BTF_ID_FLAGS(func, bpf_kasan_vmalloc_oob, KF_RET_NULL | KF_SLEEPABLE)
 BTF_ID_FLAGS(func, bpf_kasan_kmalloc_valid, KF_RET_NULL | KF_SLEEPABLE)
 BTF_ID_FLAGS(func, bpf_kasan_free_all, KF_SLEEPABLE)
+BTF_ID_FLAGS(func, bpf_kasan_wild, KF_RET_NULL)
 BTF_KFUNCS_END(bpf_kasan_syscall_kfunc_ids)
 
 static const struct btf_kfunc_id_set bpf_kasan_syscall_kfunc_set = {
@@ -144,14 +176,23 @@ static const struct btf_kfunc_id_set bpf_kasan_tc_kfunc_set = {
 	.set = &bpf_kasan_tc_kfunc_ids,
 };
 
+BTF_KFUNCS_START(bpf_kasan_tracing_kfunc_ids)
+BTF_ID_FLAGS(func, bpf_kasan_wild, KF_RET_NULL)
+BTF_KFUNCS_END(bpf_kasan_tracing_kfunc_ids)
+
+static const struct btf_kfunc_id_set bpf_kasan_tracing_kfunc_set = {
+	.owner = THIS_MODULE,
+	.set = &bpf_kasan_tracing_kfunc_ids,
+};
+
 /**
  * bpf_kasan_register_kfuncs() - Make the kfuncs callable from BPF programs.
  *
  * Called once, from the Rust module init, after the Rust core is ready to
  * serve calls. A kfunc set cannot be unregistered; it goes away with the
  * module's BTF, and programs that use it hold a reference on the module.
- * Should the second registration fail, the module fails to load and the
- * first set goes away with it as well.
+ * Should a later registration fail, the module fails to load and the sets
+ * registered before go away with it as well.
  *
  * Return: 0 or a negative errno.
  */
@@ -163,6 +204,10 @@ int bpf_kasan_register_kfuncs(void)
 					&bpf_kasan_syscall_kfunc_set);
 	if (ret)
 		return ret;
-	return register_btf_kfunc_id_set(BPF_PROG_TYPE_SCHED_CLS,
-					 &bpf_kasan_tc_kfunc_set);
+	ret = register_btf_kfunc_id_set(BPF_PROG_TYPE_SCHED_CLS,
+					&bpf_kasan_tc_kfunc_set);
+	if (ret)
+		return ret;
+	return register_btf_kfunc_id_set(BPF_PROG_TYPE_TRACING,
+					 &bpf_kasan_tracing_kfunc_set);
 }

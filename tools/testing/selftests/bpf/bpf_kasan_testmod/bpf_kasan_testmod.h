@@ -7,7 +7,8 @@
  * Every bpf_kasan_rs_*() function that returns a pointer returns one whose
  * range [ptr, ptr + buf_size) BPF programs may access, or NULL if the
  * arguments are out of range or memory is short. See bpf_kasan_core.rs for
- * what each range holds and why a bad access to it harms nothing.
+ * what each range holds and why a bad access to it harms nothing, except
+ * for bpf_kasan_rs_wild(), whose pointer is wild on purpose.
  */
 #ifndef _BPF_KASAN_TESTMOD_H
 #define _BPF_KASAN_TESTMOD_H
@@ -19,6 +20,7 @@ u8 *bpf_kasan_rs_uaf(u32 obj_size, u32 offset, int buf_size);
 u8 *bpf_kasan_rs_kmalloc_oob(u32 obj_size, u32 offset, int buf_size);
 u8 *bpf_kasan_rs_vmalloc_oob(u32 obj_size, u32 offset, int buf_size);
 u8 *bpf_kasan_rs_kmalloc_valid(int buf_size);
+u8 *bpf_kasan_rs_wild(u64 addr, int buf_size);
 u32 bpf_kasan_rs_free_all(void);
 
 /* Implemented in C (bpf_kasan_kfuncs.c), called from the Rust module init. */

@@ -7,11 +7,13 @@
  * progs/kasan_ebpf.c access them with every instruction form that the JIT
  * instruments. For each bad access the test reads the kernel log and checks
  * KASAN's report (bug type, Read/Write, size, address, the program's symbol)
- * and the "kasan_ebpf: bpf_prog_<tag>_<name> insn <idx>" line that follows
- * it, where <idx> is found by scanning the xlated program for the access.
+ * and the "kasan_ebpf: bpf_prog_<tag>_<name> insn <idx>" line in it, where
+ * <idx> is found by scanning the xlated program for the access.
  *
  * net.core.bpf_jit_kasan: 0 no checks, 1 inline fast path (default),
- * 2 outline calls; read once per program at load.
+ * 2 outline calls; read once per program at load. The JIT images, the
+ * fdinfo counts (checks, slow-path entries) and the refusal to trace
+ * KASAN's own entry points are checked too.
  *
  * Needs a KASAN (generic, with KASAN_VMALLOC) kernel booted with
  * kasan_multi_shot, and root. Changes net.core.bpf_jit_kasan and
@@ -24,6 +26,7 @@
 #include <test_progs.h>
 #include "cap_helpers.h"
 #include "network_helpers.h"
+#include "trace_helpers.h"
 #include "progs/kasan_ebpf.h"
 #include "kasan_ebpf.skel.h"
 
@@ -228,7 +231,13 @@ struct kasan_report {
 	size_t size;
 	unsigned long long addr;
 	const char *ebpf;	/* the text after "kasan_ebpf: ", or NULL */
+	/* ebpf came after the Read/Write line, before the report's end */
+	bool ebpf_inside;
 };
+
+/* The line that opens and closes a KASAN report. */
+#define KASAN_REPORT_RULE \
+	"=================================================================="
 
 /* One program run and what it logged. */
 struct run {
@@ -242,6 +251,7 @@ struct run {
 static void parse_reports(struct run *run)
 {
 	struct kasan_report *r = NULL;
+	bool open = false;	/* in r, before its closing rule */
 	const char *s;
 	int i;
 
@@ -250,21 +260,29 @@ static void parse_reports(struct run *run)
 
 		s = strstr(line, "BUG: KASAN: ");
 		if (s) {
+			open = false;
 			if (run->nr_rep++ >= MAX_REPORTS) {
 				r = NULL;
 				continue;
 			}
 			r = &run->rep[run->nr_rep - 1];
+			open = true;
 			if (sscanf(s + strlen("BUG: KASAN: "), "%63s in %255s",
 				   r->kind, r->where) != 2)
 				r->where[0] = '\0';
 			continue;
 		}
+		if (strstr(line, KASAN_REPORT_RULE)) {
+			open = false;
+			continue;
+		}
 		s = strstr(line, "kasan_ebpf: ");
 		if (s) {
 			run->nr_ebpf++;
-			if (r && !r->ebpf)
+			if (r && !r->ebpf) {
 				r->ebpf = s + strlen("kasan_ebpf: ");
+				r->ebpf_inside = open && r->rw[0];
+			}
 			continue;
 		}
 		/* "Read of size 8 at addr ffff888... by task test_progs/123" */
@@ -398,26 +416,80 @@ static const struct access forms[KASAN_NR_FORMS] = {
 	[KASAN_CMPXCHG_DW] = { "CMPXCHG_DW",
 			       ATOMIC(8, BPF_CMPXCHG,
 				      KASAN_FORM_OFF(KASAN_CMPXCHG_DW)) },
+	[KASAN_AND_W]	= { "AND_W",
+			    ATOMIC(4, BPF_AND, KASAN_FORM_OFF(KASAN_AND_W)) },
+	[KASAN_AND_DW]	= { "AND_DW",
+			    ATOMIC(8, BPF_AND, KASAN_FORM_OFF(KASAN_AND_DW)) },
+	[KASAN_FETCH_AND_W] = { "FETCH_AND_W",
+				ATOMIC(4, BPF_AND | BPF_FETCH,
+				       KASAN_FORM_OFF(KASAN_FETCH_AND_W)) },
+	[KASAN_FETCH_AND_DW] = { "FETCH_AND_DW",
+				 ATOMIC(8, BPF_AND | BPF_FETCH,
+					KASAN_FORM_OFF(KASAN_FETCH_AND_DW)) },
+	[KASAN_OR_W]	= { "OR_W",
+			    ATOMIC(4, BPF_OR, KASAN_FORM_OFF(KASAN_OR_W)) },
+	[KASAN_OR_DW]	= { "OR_DW",
+			    ATOMIC(8, BPF_OR, KASAN_FORM_OFF(KASAN_OR_DW)) },
+	[KASAN_FETCH_OR_W] = { "FETCH_OR_W",
+			       ATOMIC(4, BPF_OR | BPF_FETCH,
+				      KASAN_FORM_OFF(KASAN_FETCH_OR_W)) },
+	[KASAN_FETCH_OR_DW] = { "FETCH_OR_DW",
+				ATOMIC(8, BPF_OR | BPF_FETCH,
+				       KASAN_FORM_OFF(KASAN_FETCH_OR_DW)) },
+	[KASAN_XOR_W]	= { "XOR_W",
+			    ATOMIC(4, BPF_XOR, KASAN_FORM_OFF(KASAN_XOR_W)) },
+	[KASAN_XOR_DW]	= { "XOR_DW",
+			    ATOMIC(8, BPF_XOR, KASAN_FORM_OFF(KASAN_XOR_DW)) },
+	[KASAN_FETCH_XOR_W] = { "FETCH_XOR_W",
+				ATOMIC(4, BPF_XOR | BPF_FETCH,
+				       KASAN_FORM_OFF(KASAN_FETCH_XOR_W)) },
+	[KASAN_FETCH_XOR_DW] = { "FETCH_XOR_DW",
+				 ATOMIC(8, BPF_XOR | BPF_FETCH,
+					KASAN_FORM_OFF(KASAN_FETCH_XOR_DW)) },
 };
 
-/* kasan_partial's accesses, offsets from the start of the object. */
+/*
+ * kasan_partial's accesses: 'at' is the offset of the accessed bytes from
+ * the start of the object; the insn's offset is the same, or negative for
+ * those made through a pointer moved past them (NEG(move, at)).
+ */
+#define NEG(move, at)	((at) - (move))
+
 static const struct {
 	struct access a;
+	int at;
 	bool bad;
 } partial[KASAN_NR_PARTIAL] = {
-	[KASAN_P_LDX_B_100]	= { { "LDX_B_100", LDX(1, 100) }, true },
-	[KASAN_P_LDX_H_99]	= { { "LDX_H_99", LDX(2, 99) }, true },
-	[KASAN_P_LDX_W_97]	= { { "LDX_W_97", LDX(4, 97) }, true },
-	[KASAN_P_LDX_DW_96]	= { { "LDX_DW_96", LDX(8, 96) }, true },
-	[KASAN_P_LDSX_W_98]	= { { "LDSX_W_98", LDSX(4, 98) }, true },
-	[KASAN_P_STX_B_101]	= { { "STX_B_101", STX(1, 101) }, true },
-	[KASAN_P_ST_H_102]	= { { "ST_H_102", ST(2, 102) }, true },
-	[KASAN_P_STX_W_100]	= { { "STX_W_100", STX(4, 100) }, true },
-	[KASAN_P_LDX_B_99]	= { { "LDX_B_99", LDX(1, 99) }, false },
-	[KASAN_P_LDX_H_98]	= { { "LDX_H_98", LDX(2, 98) }, false },
-	[KASAN_P_LDX_W_96]	= { { "LDX_W_96", LDX(4, 96) }, false },
-	[KASAN_P_STX_H_98]	= { { "STX_H_98", STX(2, 98) }, false },
-	[KASAN_P_ST_W_96]	= { { "ST_W_96", ST(4, 96) }, false },
+	[KASAN_P_LDX_B_100]	= { { "LDX_B_100", LDX(1, 100) }, 100, true },
+	[KASAN_P_LDX_H_99]	= { { "LDX_H_99", LDX(2, 99) }, 99, true },
+	[KASAN_P_LDX_W_97]	= { { "LDX_W_97", LDX(4, 97) }, 97, true },
+	[KASAN_P_LDX_DW_96]	= { { "LDX_DW_96", LDX(8, 96) }, 96, true },
+	[KASAN_P_LDSX_W_98]	= { { "LDSX_W_98", LDSX(4, 98) }, 98, true },
+	[KASAN_P_STX_B_101]	= { { "STX_B_101", STX(1, 101) }, 101, true },
+	[KASAN_P_ST_H_102]	= { { "ST_H_102", ST(2, 102) }, 102, true },
+	[KASAN_P_STX_W_100]	= { { "STX_W_100", STX(4, 100) }, 100, true },
+	[KASAN_P_LDX_DW_93]	= { { "LDX_DW_93", LDX(8, 93) }, 93, true },
+	[KASAN_P_STX_DW_94]	= { { "STX_DW_94", STX(8, 94) }, 94, true },
+	[KASAN_P_LDX_DW_96_NEG8] = {
+		{ "LDX_DW_96_NEG8", LDX(8, NEG(KASAN_PARTIAL_MOVE8, 96)) },
+		96, true },
+	[KASAN_P_LDX_DW_96_NEG32] = {
+		{ "LDX_DW_96_NEG32", LDX(8, NEG(KASAN_PARTIAL_MOVE32, 96)) },
+		96, true },
+	[KASAN_P_LDX_B_99]	= { { "LDX_B_99", LDX(1, 99) }, 99, false },
+	[KASAN_P_LDX_H_98]	= { { "LDX_H_98", LDX(2, 98) }, 98, false },
+	[KASAN_P_LDX_W_96]	= { { "LDX_W_96", LDX(4, 96) }, 96, false },
+	[KASAN_P_STX_H_98]	= { { "STX_H_98", STX(2, 98) }, 98, false },
+	[KASAN_P_ST_W_96]	= { { "ST_W_96", ST(4, 96) }, 96, false },
+	[KASAN_P_LDX_DW_92]	= { { "LDX_DW_92", LDX(8, 92) }, 92, false },
+	[KASAN_P_LDX_W_94]	= { { "LDX_W_94", LDX(4, 94) }, 94, false },
+	[KASAN_P_STX_DW_90]	= { { "STX_DW_90", STX(8, 90) }, 90, false },
+	[KASAN_P_STX_W_92_NEG8] = {
+		{ "STX_W_92_NEG8", STX(4, NEG(KASAN_PARTIAL_MOVE8, 92)) },
+		92, false },
+	[KASAN_P_LDX_W_96_NEG32] = {
+		{ "LDX_W_96_NEG32", LDX(4, NEG(KASAN_PARTIAL_MOVE32, 96)) },
+		96, false },
 };
 
 static const struct access sub_static_access = {
@@ -426,6 +498,22 @@ static const struct access sub_static_access = {
 
 static const struct access sub_global_access = {
 	"sub_global", STX(4, KASAN_SUB_GLOBAL_OFF)
+};
+
+static const struct access sub_main_access = {
+	"kasan_subprog", LDX(2, KASAN_SUB_MAIN_OFF)
+};
+
+static const struct access blind_static_access = {
+	"blind_static", LDX(4, KASAN_BLIND_STATIC_OFF)
+};
+
+static const struct access blind_loop_access = {
+	"blind_loop_cb", ST(8, KASAN_BLIND_LOOP_OFF)
+};
+
+static const struct access tail_r12_access = {
+	"kasan_tail_r12_tgt", LDX(4, KASAN_TAIL_R12_OFF)
 };
 
 static const struct access mixed_access = {
@@ -489,6 +577,7 @@ struct expect {
 	const char *name;	/* kallsyms name part: (sub)program name */
 	const char *tag;	/* the program's tag, NULL if not checked */
 	int insn;
+	int line;		/* > 0: must end in " at kasan_ebpf.c:<line>" */
 };
 
 /* Matches "bpf_prog_<tag>_<name>" at s; returns its length, or 0. */
@@ -550,6 +639,16 @@ static void check_report(const struct kasan_report *r, const struct expect *e)
 			    isdigit((unsigned char)colon[1]),
 			    msg(what, "kasan_ebpf: line ends in ' at <file>:<line>'"));
 	}
+	if (e->line > 0) {
+		int line = -1;
+
+		if (!ASSERT_EQ(sscanf(rest, " at kasan_ebpf.c:%d", &line), 1,
+			       msg(what, "kasan_ebpf: line has ' at kasan_ebpf.c:<line>'")) ||
+		    !ASSERT_EQ(line, e->line,
+			       msg(what, "source line of the insn, as its line info says")))
+			printf("%s: got 'kasan_ebpf: %s', expected ' at kasan_ebpf.c:%d'\n",
+			       what, r->ebpf, e->line);
+	}
 }
 
 static void check_one_report(const struct run *run, const struct expect *e)
@@ -602,15 +701,21 @@ static int free_all(struct kasan_ebpf *skel)
 	return ret;
 }
 
+#define SLOW_PATH	"kasan_slow_path"
+
 /*
  * Runs kasan_forms with the pointer from src and access form f: it must
- * report kind, or nothing if kind is NULL.
+ * report kind, or nothing if kind is NULL. With count_slow (a program
+ * loaded in mode 1), the run must also enter the slow path exactly once
+ * for a bad access and never for a valid one: every other access of the
+ * program is to valid memory, which the fast path must let through.
  */
 static void check_form(struct kasan_ebpf *skel, const struct prog_meta *m,
 		       enum kasan_src src, int f, const char *label,
-		       const char *kind)
+		       const char *kind, bool count_slow)
 {
 	int fd = bpf_program__fd(skel->progs.kasan_forms);
+	long slow = 0;
 	char what[64];
 	struct run run;
 	struct expect e = {
@@ -624,6 +729,8 @@ static void check_form(struct kasan_ebpf *skel, const struct prog_meta *m,
 		return;
 	skel->bss->src = src;
 	skel->bss->form = f;
+	if (count_slow)
+		slow = read_fdinfo(fd, SLOW_PATH);
 	if (run_prog(fd, false, &run) &&
 	    ASSERT_EQ(run.retval, 0, msg(what, "program got its pointer"))) {
 		e.addr = skel->bss->base + KASAN_FORM_OFF(f);
@@ -631,6 +738,9 @@ static void check_form(struct kasan_ebpf *skel, const struct prog_meta *m,
 			check_one_report(&run, &e);
 		else
 			check_no_report(&run, what);
+		if (count_slow)
+			ASSERT_EQ(read_fdinfo(fd, SLOW_PATH) - slow, kind ? 1 : 0,
+				  msg(what, "slow path entries in the run"));
 	}
 	run_free(&run);
 }
@@ -645,7 +755,7 @@ static void check_forms(struct kasan_ebpf *skel, enum kasan_src src,
 	if (!get_prog_meta(bpf_program__fd(skel->progs.kasan_forms), &m))
 		return;
 	for (f = 0; f < KASAN_NR_FORMS; f++)
-		check_form(skel, &m, src, f, label, kind);
+		check_form(skel, &m, src, f, label, kind, false);
 	put_prog_meta(&m);
 }
 
@@ -754,11 +864,13 @@ struct round {
 static const struct round checked_rounds[] = { { 1, 0 }, { 2, 0 }, { 1, 2 } };
 
 /*
- * Loads the program named prog (and kasan_free) under round r; returns the
- * skeleton and the program's fd, or NULL.
+ * Loads the program named prog (and kasan_free) under round r, with the
+ * BPF_F_* load flags 'flags' added to the program's; returns the skeleton
+ * and the program's fd, or NULL.
  */
-static struct kasan_ebpf *load_round(const char *prog, const struct round *r,
-				     int *fd)
+static struct kasan_ebpf *load_round_flags(const char *prog,
+					   const struct round *r, __u32 flags,
+					   int *fd)
 {
 	struct bpf_program *p = NULL;
 	struct kasan_ebpf *skel;
@@ -769,13 +881,23 @@ static struct kasan_ebpf *load_round(const char *prog, const struct round *r,
 	if (skel)
 		p = bpf_object__find_program_by_name(skel->obj, prog);
 	if (!ASSERT_OK_PTR(p, prog) ||
-	    bpf_program__set_autoload(p, true) || !load_skel(skel, r->mode)) {
+	    bpf_program__set_autoload(p, true) ||
+	    !ASSERT_OK(bpf_program__set_flags(p, bpf_program__flags(p) | flags),
+		       "bpf_program__set_flags") ||
+	    !load_skel(skel, r->mode)) {
 		kasan_ebpf__destroy(skel);
 		return NULL;
 	}
 	*fd = bpf_program__fd(p);
 	ASSERT_EQ(read_fdinfo(*fd, "kasan_mode"), r->mode, "fdinfo kasan_mode");
 	return skel;
+}
+
+/* load_round_flags() with the program's own flags. */
+static struct kasan_ebpf *load_round(const char *prog, const struct round *r,
+				     int *fd)
+{
+	return load_round_flags(prog, r, 0, fd);
 }
 
 /* Runs the program fd and checks that it returns 0 and reports nothing. */
@@ -1000,7 +1122,7 @@ static void test_partial_granule(void)
 			skel->bss->form = p;
 			if (run_prog(fd, false, &run) &&
 			    ASSERT_EQ(run.retval, 0, msg(what, "retval"))) {
-				e.addr = skel->bss->base + e.a->off;
+				e.addr = skel->bss->base + partial[p].at;
 				if (partial[p].bad)
 					check_one_report(&run, &e);
 				else
@@ -1082,12 +1204,13 @@ static void test_demo(void)
 			goto next;
 		printf("demo: net.core.bpf_jit_kasan=%d: read of freed memory\n", mode);
 		check_form(skel, &m, KASAN_SRC_UAF, KASAN_LDX_DW,
-			   mode ? "demo mode 1" : "demo mode 0", mode ? UAF : NULL);
+			   mode ? "demo mode 1" : "demo mode 0", mode ? UAF : NULL,
+			   false);
 		printf("demo: net.core.bpf_jit_kasan=%d: write past the end of a buffer\n",
 		       mode);
 		check_form(skel, &m, KASAN_SRC_KMALLOC_OOB, KASAN_STX_W,
 			   mode ? "demo mode 1" : "demo mode 0",
-			   mode ? SLAB_OOB : NULL);
+			   mode ? SLAB_OOB : NULL, false);
 		put_prog_meta(&m);
 		free_all(skel);
 next:
@@ -1170,7 +1293,12 @@ static void test_harden(void)
 	set_sysctl(HARDEN_SYSCTL, saved_harden);
 }
 
-/* Bad accesses in a static and in a global subprogram. */
+/*
+ * Bad accesses in a static and in a global subprogram, and in the main
+ * function of the program that has them: the main function's symbol is the
+ * program's, with the program's tag and name (a subprogram's symbol has its
+ * own tag).
+ */
 static void test_subprog(void)
 {
 	struct kasan_ebpf *skel;
@@ -1181,9 +1309,11 @@ static void test_subprog(void)
 	const struct {
 		enum kasan_subprog which;
 		const struct access *a;
+		bool main;
 	} subs[] = {
 		{ KASAN_SUB_STATIC, &sub_static_access },
 		{ KASAN_SUB_GLOBAL, &sub_global_access },
+		{ KASAN_SUB_MAIN, &sub_main_access, true },
 	};
 
 	for (mode = 1; mode <= 2; mode++) {
@@ -1197,10 +1327,10 @@ static void test_subprog(void)
 		if (!get_prog_meta(fd, &m))
 			goto next;
 		for (i = 0; i < ARRAY_SIZE(subs); i++) {
-			/* A subprogram's symbol has its own tag. */
 			struct expect e = {
 				.what = what, .kind = UAF, .a = subs[i].a,
 				.name = subs[i].a->name,
+				.tag = subs[i].main ? m.tag : NULL,
 			};
 
 			snprintf(what, sizeof(what), "mode %d %s", mode,
@@ -1400,6 +1530,766 @@ static void test_reload(void)
 	}
 }
 
+/*
+ * Slow-path entries (fdinfo kasan_slow_path), mode 1: the fast path lets
+ * every valid access through, and each bad one enters the slow path once.
+ */
+static void test_slow_path_count(void)
+{
+	static const struct {
+		enum kasan_src src;
+		const char *label;
+		const char *kind;
+	} srcs[] = {
+		{ KASAN_SRC_VALID, "slow path valid", NULL },
+		{ KASAN_SRC_UAF, "slow path uaf", UAF },
+		{ KASAN_SRC_KMALLOC_OOB, "slow path kmalloc_oob", SLAB_OOB },
+		{ KASAN_SRC_VMALLOC_OOB, "slow path vmalloc_oob", VMALLOC_OOB },
+	};
+	struct kasan_ebpf *skel;
+	struct prog_meta m;
+	struct run run;
+	int i, f, fd;
+	long slow;
+
+	skel = open_skel();
+	if (!skel)
+		return;
+	bpf_program__set_autoload(skel->progs.kasan_forms, true);
+	bpf_program__set_autoload(skel->progs.kasan_many, true);
+	if (!load_skel(skel, 1))
+		goto out;
+	fd = bpf_program__fd(skel->progs.kasan_forms);
+	if (!ASSERT_EQ(read_fdinfo(fd, SLOW_PATH), 0,
+		       "fdinfo kasan_slow_path is 0 after load"))
+		goto out;
+	if (!get_prog_meta(fd, &m))
+		goto out;
+	for (i = 0; i < ARRAY_SIZE(srcs); i++)
+		for (f = 0; f < KASAN_NR_FORMS; f++)
+			check_form(skel, &m, srcs[i].src, f, srcs[i].label,
+				   srcs[i].kind, true);
+	put_prog_meta(&m);
+
+	fd = bpf_program__fd(skel->progs.kasan_many);
+	slow = read_fdinfo(fd, SLOW_PATH);
+	if (run_prog(fd, false, &run) &&
+	    ASSERT_EQ(run.retval, 0, "kasan_many retval") &&
+	    ASSERT_EQ(run.nr_rep, KASAN_MANY, "kasan_many KASAN reports"))
+		ASSERT_EQ(read_fdinfo(fd, SLOW_PATH) - slow, KASAN_MANY,
+			  "kasan_many: slow path entries, one per bad load");
+	run_free(&run);
+	free_all(skel);
+out:
+	kasan_ebpf__destroy(skel);
+}
+
+/* A program's JIT image, all its functions in order, as the kernel gives it. */
+struct jit_image {
+	__u8 *insns;
+	__u32 len;
+	__u64 *ksyms;		/* address of each function */
+	__u32 *func_lens;
+	__u32 nr_funcs;
+};
+
+static void put_jit_image(struct jit_image *img)
+{
+	free(img->insns);
+	free(img->ksyms);
+	free(img->func_lens);
+	memset(img, 0, sizeof(*img));
+}
+
+static bool get_jit_image(int fd, struct jit_image *img)
+{
+	struct bpf_prog_info info = {};
+	__u32 len = sizeof(info), i, sum = 0;
+
+	memset(img, 0, sizeof(*img));
+	if (!ASSERT_OK(bpf_prog_get_info_by_fd(fd, &info, &len),
+		       "bpf_prog_get_info_by_fd") ||
+	    !ASSERT_GT(info.jited_prog_len, 0, "jited_prog_len") ||
+	    !ASSERT_GT(info.nr_jited_ksyms, 0, "nr_jited_ksyms") ||
+	    !ASSERT_EQ(info.nr_jited_func_lens, info.nr_jited_ksyms,
+		       "nr_jited_func_lens"))
+		return false;
+	img->len = info.jited_prog_len;
+	img->nr_funcs = info.nr_jited_ksyms;
+	img->insns = calloc(img->len, 1);
+	img->ksyms = calloc(img->nr_funcs, sizeof(*img->ksyms));
+	img->func_lens = calloc(img->nr_funcs, sizeof(*img->func_lens));
+	if (!ASSERT_OK_PTR(img->insns, "calloc") ||
+	    !ASSERT_OK_PTR(img->ksyms, "calloc") ||
+	    !ASSERT_OK_PTR(img->func_lens, "calloc"))
+		goto err;
+	memset(&info, 0, sizeof(info));
+	info.jited_prog_len = img->len;
+	info.jited_prog_insns = ptr_to_u64(img->insns);
+	info.nr_jited_ksyms = img->nr_funcs;
+	info.jited_ksyms = ptr_to_u64(img->ksyms);
+	info.nr_jited_func_lens = img->nr_funcs;
+	info.jited_func_lens = ptr_to_u64(img->func_lens);
+	len = sizeof(info);
+	if (!ASSERT_OK(bpf_prog_get_info_by_fd(fd, &info, &len),
+		       "bpf_prog_get_info_by_fd"))
+		goto err;
+	for (i = 0; i < img->nr_funcs; i++)
+		sum += img->func_lens[i];
+	if (ASSERT_EQ(sum, img->len, "function lengths add up to the image") &&
+	    ASSERT_NEQ(img->ksyms[0], 0, "jited_ksyms are addresses"))
+		return true;
+err:
+	put_jit_image(img);
+	return false;
+}
+
+/*
+ * Calls (e8 rel32) to target in the image, at any byte offset: a false
+ * match would need four bytes that happen to encode exactly that target.
+ */
+static int count_calls(const struct jit_image *img, __u64 target)
+{
+	__u32 f, i, pos = 0;
+	int n = 0;
+
+	for (f = 0; f < img->nr_funcs; pos += img->func_lens[f], f++) {
+		const __u8 *code = img->insns + pos;
+
+		for (i = 0; i + 5 <= img->func_lens[f]; i++) {
+			__s32 rel;
+
+			if (code[i] != 0xe8)
+				continue;
+			memcpy(&rel, code + i + 1, sizeof(rel));
+			if (img->ksyms[f] + i + 5 + (__s64)rel == target)
+				n++;
+		}
+	}
+	return n;
+}
+
+/* KASAN_SHADOW_OFFSET (x86-64, 4-level paging) as the JIT embeds it. */
+#define SHADOW_OFFSET	0xdffffc0000000000ULL
+
+static bool has_shadow_offset(const struct jit_image *img)
+{
+	__u64 off = SHADOW_OFFSET;	/* x86 is little endian */
+
+	return memmem(img->insns, img->len, &off, sizeof(off));
+}
+
+static const char * const outline_fns[] = {
+	"kasan_bpf_load1", "kasan_bpf_load2", "kasan_bpf_load4", "kasan_bpf_load8",
+	"kasan_bpf_store1", "kasan_bpf_store2", "kasan_bpf_store4",
+	"kasan_bpf_store8",
+};
+
+/* Calls from the image to the outline mode's kasan_bpf_{load,store}N(). */
+static int count_outline_calls(const struct jit_image *img)
+{
+	unsigned long long addr;
+	int i, n = 0;
+
+	for (i = 0; i < ARRAY_SIZE(outline_fns); i++) {
+		if (!ASSERT_OK(kallsyms_find(outline_fns[i], &addr),
+			       outline_fns[i]))
+			return -1;
+		n += count_calls(img, addr);
+	}
+	return n;
+}
+
+/*
+ * Mode 0 seen in the image: kasan_count, which has KASAN_COUNT_HEAP checks
+ * in modes 1 and 2, loaded at 0 has none, no call to the thunk and not the
+ * shadow offset. The controls: at 1, one call to the thunk per check (no
+ * call depth accounting in this kernel: the call is a plain call rel32) and
+ * the shadow offset loaded into r12; at 2, one call to a
+ * kasan_bpf_{load,store}N() per check.
+ */
+static void test_mode0_image(void)
+{
+	unsigned long long thunk, depth;
+	struct kasan_ebpf *skel;
+	struct jit_image img;
+	char what[32];
+	int mode, fd, checks;
+
+	if (!ASSERT_OK(kallsyms_find("bpf_jit_kasan_thunk", &thunk),
+		       "bpf_jit_kasan_thunk in /proc/kallsyms") ||
+	    !ASSERT_EQ(kallsyms_find("__x86_call_depth", &depth), -ENOENT,
+		       "no call depth accounting (no __x86_call_depth)"))
+		return;
+	for (mode = 0; mode <= 2; mode++) {
+		struct round r = { mode, 0 };
+
+		snprintf(what, sizeof(what), "kasan_count mode %d", mode);
+		skel = load_round("kasan_count", &r, &fd);
+		if (!skel)
+			break;
+		checks = read_fdinfo(fd, "kasan_checks");
+		ASSERT_EQ(checks, mode ? KASAN_COUNT_HEAP : 0,
+			  msg(what, "fdinfo kasan_checks"));
+		if (get_jit_image(fd, &img)) {
+			ASSERT_EQ(count_calls(&img, thunk), mode == 1 ? checks : 0,
+				  msg(what, "calls to bpf_jit_kasan_thunk"));
+			ASSERT_EQ(count_outline_calls(&img), mode == 2 ? checks : 0,
+				  msg(what, "calls to kasan_bpf_{load,store}N"));
+			ASSERT_EQ(has_shadow_offset(&img), mode == 1,
+				  msg(what, "KASAN_SHADOW_OFFSET in the image"));
+			put_jit_image(&img);
+		}
+		check_silent_run(fd, what);
+		free_all(skel);
+		kasan_ebpf__destroy(skel);
+	}
+	set_sysctl(HARDEN_SYSCTL, saved_harden);
+}
+
+/*
+ * Replaces the rel32 of each call from one function of img to another by
+ * the callee's index: what differs between two loads of the same program.
+ */
+static void normalize_calls(struct jit_image *img)
+{
+	__u32 f, g, i, pos = 0;
+
+	for (f = 0; f < img->nr_funcs; pos += img->func_lens[f], f++) {
+		__u8 *code = img->insns + pos;
+
+		for (i = 0; i + 5 <= img->func_lens[f]; i++) {
+			__s32 rel;
+
+			if (code[i] != 0xe8)
+				continue;
+			memcpy(&rel, code + i + 1, sizeof(rel));
+			for (g = 0; g < img->nr_funcs; g++) {
+				if (img->ksyms[f] + i + 5 + (__s64)rel != img->ksyms[g])
+					continue;
+				rel = g;
+				memcpy(code + i + 1, &rel, sizeof(rel));
+				break;
+			}
+		}
+	}
+}
+
+/*
+ * A program with nothing to check (kasan_stack: stack accesses only, in
+ * two functions) gets the same JIT image in modes 0, 1 and 2, byte for
+ * byte but for the calls between its functions.
+ */
+static void test_no_checks_same_image(void)
+{
+	struct jit_image img[3] = {};
+	struct kasan_ebpf *skel;
+	char what[48];
+	int mode, fd, f;
+
+	for (mode = 0; mode <= 2; mode++) {
+		struct round r = { mode, 0 };
+		bool ok;
+
+		skel = load_round("kasan_stack", &r, &fd);
+		if (!skel)
+			goto out;
+		ASSERT_EQ(read_fdinfo(fd, "kasan_checks"), 0, "fdinfo kasan_checks");
+		ok = get_jit_image(fd, &img[mode]);
+		kasan_ebpf__destroy(skel);
+		if (!ok)
+			goto out;
+		normalize_calls(&img[mode]);
+	}
+	for (mode = 1; mode <= 2; mode++) {
+		snprintf(what, sizeof(what), "kasan_stack mode %d vs mode 0", mode);
+		if (!ASSERT_EQ(img[mode].nr_funcs, img[0].nr_funcs,
+			       msg(what, "number of functions")))
+			continue;
+		for (f = 0; f < img[0].nr_funcs; f++)
+			ASSERT_EQ(img[mode].func_lens[f], img[0].func_lens[f],
+				  msg(what, "function length"));
+		if (ASSERT_EQ(img[mode].len, img[0].len, msg(what, "image length")))
+			ASSERT_OK(memcmp(img[mode].insns, img[0].insns, img[0].len),
+				  msg(what, "same image bytes"));
+	}
+out:
+	for (mode = 0; mode <= 2; mode++)
+		put_jit_image(&img[mode]);
+	set_sysctl(HARDEN_SYSCTL, saved_harden);
+}
+
+/*
+ * Tail calls between programs that both keep the shadow offset in r12
+ * (three checks or more, mode 1), with a constant key (direct) and with
+ * one from a global (indirect): the caller's accesses before the tail call
+ * are valid and made, the tail call is taken, the target's bad access is
+ * reported exactly.
+ */
+static void test_tail_call_r12(void)
+{
+	static const struct {
+		const char *prog;
+		const char *how;
+		int checks;
+	} callers[] = {
+		{ "kasan_tail_r12", "direct", KASAN_TAIL_R12_CALLER_CHECKS },
+		/* and the load of the key */
+		{ "kasan_tail_r12_ind", "indirect", KASAN_TAIL_R12_CALLER_CHECKS + 1 },
+	};
+	struct bpf_program *caller;
+	struct kasan_ebpf *skel;
+	struct jit_image img;
+	struct prog_meta m;
+	struct run run;
+	int mode, i, fd, fd_tgt, key = 0;
+	char what[48];
+	struct expect e = {
+		.what = what, .kind = UAF, .a = &tail_r12_access,
+		.name = "kasan_tail_r12_tgt",
+	};
+
+	for (mode = 1; mode <= 2; mode++) {
+		for (i = 0; i < ARRAY_SIZE(callers); i++) {
+			snprintf(what, sizeof(what), "tail call %s mode %d",
+				 callers[i].how, mode);
+			skel = open_skel();
+			if (!skel)
+				return;
+			caller = bpf_object__find_program_by_name(skel->obj,
+								  callers[i].prog);
+			if (!ASSERT_OK_PTR(caller, callers[i].prog))
+				goto next;
+			bpf_program__set_autoload(caller, true);
+			bpf_program__set_autoload(skel->progs.kasan_tail_r12_tgt, true);
+			if (!load_skel(skel, mode))
+				goto next;
+			fd = bpf_program__fd(caller);
+			fd_tgt = bpf_program__fd(skel->progs.kasan_tail_r12_tgt);
+			ASSERT_EQ(read_fdinfo(fd, "kasan_checks"), callers[i].checks,
+				  msg(what, "fdinfo kasan_checks of the caller"));
+			ASSERT_GE(read_fdinfo(fd, "kasan_checks"), 3,
+				  msg(what, "caller has 3 checks or more"));
+			ASSERT_EQ(read_fdinfo(fd_tgt, "kasan_checks"),
+				  KASAN_TAIL_R12_TGT_CHECKS,
+				  msg(what, "fdinfo kasan_checks of the target"));
+			/* movabs r12, KASAN_SHADOW_OFFSET in both prologues */
+			if (mode == 1 && get_jit_image(fd, &img)) {
+				ASSERT_TRUE(has_shadow_offset(&img),
+					    msg(what, "caller loads r12"));
+				put_jit_image(&img);
+			}
+			if (mode == 1 && get_jit_image(fd_tgt, &img)) {
+				ASSERT_TRUE(has_shadow_offset(&img),
+					    msg(what, "target loads r12"));
+				put_jit_image(&img);
+			}
+			if (!ASSERT_OK(bpf_map_update_elem(bpf_map__fd(skel->maps.kasan_jmp_table),
+							   &key, &fd_tgt, BPF_ANY),
+				       "add the target to the prog array"))
+				goto next;
+			if (!get_prog_meta(fd_tgt, &m))
+				goto next;
+			e.tag = m.tag;
+			e.insn = find_insn(&m, e.a);
+			skel->bss->tail_key = 0;
+			memset(skel->bss->tail_words, 0, sizeof(skel->bss->tail_words));
+			if (ASSERT_GE(e.insn, 0, msg(what, "access in xlated program")) &&
+			    run_prog(fd, true, &run) &&
+			    ASSERT_EQ(run.retval, KASAN_TAIL_HIT,
+				      msg(what, "tail call taken"))) {
+				e.addr = skel->bss->base + e.a->off;
+				check_one_report(&run, &e);
+				ASSERT_EQ(skel->bss->tail_words[2], 1,
+					  msg(what, "caller's atomic add made"));
+				ASSERT_EQ(skel->bss->tail_words[3], 1,
+					  msg(what, "target read the caller's add"));
+			}
+			run_free(&run);
+			put_prog_meta(&m);
+next:
+			kasan_ebpf__destroy(skel);
+		}
+	}
+}
+
+/*
+ * The source line that the program's line info gives the xlated insn
+ * 'insn' (the last record at or before it), as bpftool shows it; -1 if
+ * there is none.
+ */
+static int insn_line(int fd, int insn)
+{
+	struct bpf_prog_info info = {};
+	__u32 len = sizeof(info), i;
+	struct bpf_line_info *linfo;
+	int line = -1;
+
+	if (!ASSERT_OK(bpf_prog_get_info_by_fd(fd, &info, &len),
+		       "bpf_prog_get_info_by_fd") ||
+	    !ASSERT_GT(info.nr_line_info, 0, "program has line info") ||
+	    !ASSERT_EQ(info.line_info_rec_size, sizeof(*linfo),
+		       "line_info_rec_size"))
+		return -1;
+	linfo = calloc(info.nr_line_info, sizeof(*linfo));
+	if (!ASSERT_OK_PTR(linfo, "calloc"))
+		return -1;
+	len = info.nr_line_info;
+	memset(&info, 0, sizeof(info));
+	info.nr_line_info = len;
+	info.line_info_rec_size = sizeof(*linfo);
+	info.line_info = ptr_to_u64(linfo);
+	len = sizeof(info);
+	if (ASSERT_OK(bpf_prog_get_info_by_fd(fd, &info, &len),
+		      "bpf_prog_get_info_by_fd")) {
+		for (i = 0; i < info.nr_line_info; i++) {
+			if (linfo[i].insn_off > insn)
+				break;
+			line = BPF_LINE_INFO_LINE_NUM(linfo[i].line_col);
+		}
+	}
+	free(linfo);
+	return line;
+}
+
+/*
+ * Constant blinding in a program with subprograms: the JIT sees each
+ * function blinded (every constant before the access is now three insns),
+ * the report must still give the index of the access in the xlated program
+ * (which bpftool shows unblinded) and its source line. The line comes from
+ * the same program loaded without blinding: blinding a subprogram shifts
+ * the line info that all the program's functions share
+ * (bpf_patch_insn_single() adjusts it with the subprogram's own insn
+ * offsets), so the hardened program's own line info can be off.
+ */
+static void test_harden_subprog(void)
+{
+	static const struct {
+		enum kasan_blind which;
+		const struct access *a;
+	} subs[] = {
+		{ KASAN_BLIND_STATIC, &blind_static_access },
+		{ KASAN_BLIND_LOOP, &blind_loop_access },
+	};
+	int line[ARRAY_SIZE(subs)], idx[ARRAY_SIZE(subs)];
+	struct kasan_ebpf *skel;
+	struct prog_meta m;
+	char what[64];
+	struct run run;
+	int mode, i, fd, cnt;
+
+	for (mode = 1; mode <= 2; mode++) {
+		struct round plain = { mode, 0 }, hard = { mode, 2 };
+
+		/* The reference: indexes and lines without blinding. */
+		skel = load_round("kasan_blind", &plain, &fd);
+		if (!skel)
+			break;
+		if (!get_prog_meta(fd, &m)) {
+			kasan_ebpf__destroy(skel);
+			break;
+		}
+		cnt = m.cnt;
+		for (i = 0; i < ARRAY_SIZE(subs); i++) {
+			idx[i] = find_insn(&m, subs[i].a);
+			line[i] = idx[i] >= 0 ? insn_line(fd, idx[i]) : -1;
+		}
+		put_prog_meta(&m);
+		kasan_ebpf__destroy(skel);
+
+		skel = load_round("kasan_blind", &hard, &fd);
+		if (!skel)
+			break;
+		if (!get_prog_meta(fd, &m))
+			goto next;
+		ASSERT_EQ(m.cnt, cnt, "xlated program of several functions is not blinded");
+		for (i = 0; i < ARRAY_SIZE(subs); i++) {
+			struct expect e = {
+				.what = what, .kind = UAF, .a = subs[i].a,
+				.name = subs[i].a->name, .line = line[i],
+			};
+
+			snprintf(what, sizeof(what), "harden mode %d %s", mode,
+				 e.a->name);
+			e.insn = find_insn(&m, e.a);
+			if (!ASSERT_GE(e.insn, 0,
+				       msg(what, "access in xlated program")) ||
+			    !ASSERT_EQ(e.insn, idx[i], msg(what, "same index unblinded")) ||
+			    !ASSERT_GT(e.line, 0, msg(what, "line info of the access")))
+				continue;
+			skel->bss->form = subs[i].which;
+			if (run_prog(fd, false, &run) &&
+			    ASSERT_EQ(run.retval, 0, msg(what, "retval"))) {
+				e.addr = skel->bss->base + e.a->off;
+				check_one_report(&run, &e);
+			}
+			run_free(&run);
+		}
+		put_prog_meta(&m);
+next:
+		kasan_ebpf__destroy(skel);
+	}
+	set_sysctl(HARDEN_SYSCTL, saved_harden);
+}
+
+/*
+ * The kasan_ebpf: line is part of KASAN's report: after its Read/Write line,
+ * before the line that closes it, so that it is printed even when the
+ * report ends in a panic (panic_on_warn, kasan.fault=panic) and does not
+ * interleave with another report.
+ */
+static void test_line_in_report(void)
+{
+	struct kasan_ebpf *skel;
+	struct run run;
+	char what[32];
+	int mode, fd;
+
+	for (mode = 1; mode <= 2; mode++) {
+		snprintf(what, sizeof(what), "line in report mode %d", mode);
+		skel = open_skel();
+		if (!skel)
+			return;
+		bpf_program__set_autoload(skel->progs.kasan_forms, true);
+		if (!load_skel(skel, mode))
+			goto next;
+		fd = bpf_program__fd(skel->progs.kasan_forms);
+		skel->bss->src = KASAN_SRC_UAF;
+		skel->bss->form = KASAN_STX_DW;
+		if (run_prog(fd, false, &run) &&
+		    ASSERT_EQ(run.retval, 0, msg(what, "retval")) &&
+		    ASSERT_EQ(run.nr_rep, 1, msg(what, "one KASAN report")) &&
+		    ASSERT_OK_PTR(run.rep[0].ebpf, msg(what, "kasan_ebpf: line")))
+			ASSERT_TRUE(run.rep[0].ebpf_inside,
+				    msg(what, "kasan_ebpf: line inside the KASAN report"));
+		run_free(&run);
+		free_all(skel);
+next:
+		kasan_ebpf__destroy(skel);
+	}
+}
+
+/*
+ * Loads the fentry program 'name' (alone with kasan_free) and attaches it;
+ * returns whether both succeeded, or -1 if the skeleton did not open.
+ */
+static int fentry_attaches(const char *name)
+{
+	struct bpf_link *link = NULL;
+	struct bpf_program *p = NULL;
+	struct kasan_ebpf *skel;
+	int err, ret = 0;
+
+	skel = open_skel();
+	if (skel)
+		p = bpf_object__find_program_by_name(skel->obj, name);
+	if (!ASSERT_OK_PTR(p, name)) {
+		kasan_ebpf__destroy(skel);
+		return -1;
+	}
+	bpf_program__set_autoload(p, true);
+	err = kasan_ebpf__load(skel);
+	if (err) {
+		printf("%s: %s: load refused: %d\n", __func__, name, err);
+		goto out;
+	}
+	link = bpf_program__attach(p);
+	if (!link) {
+		printf("%s: %s: attach refused: %d\n", __func__, name, -errno);
+		goto out;
+	}
+	ret = 1;
+out:
+	bpf_link__destroy(link);
+	kasan_ebpf__destroy(skel);
+	return ret;
+}
+
+/*
+ * KASAN's entry points for JIT-compiled code and the JIT's lookups run
+ * inside every check: tracing them would run a BPF program there, checks
+ * and all. The kernel must refuse fentry on them, and allow it on an
+ * ordinary function.
+ */
+static void test_fentry_refused(void)
+{
+	static const char * const refused[] = {
+		"kasan_fentry_check_access",	/* kasan_bpf_check_access */
+		"kasan_fentry_load8",		/* kasan_bpf_load8 */
+		"kasan_fentry_find_insn",	/* bpf_jit_kasan_find_insn */
+		"kasan_fentry_describe",	/* bpf_jit_kasan_describe */
+	};
+	int i;
+
+	for (i = 0; i < ARRAY_SIZE(refused); i++)
+		ASSERT_EQ(fentry_attaches(refused[i]), 0,
+			  msg(refused[i], "fentry load or attach refused"));
+	ASSERT_EQ(fentry_attaches("kasan_fentry_control"), 1,
+		  "fentry on bpf_fentry_test1 attaches (control)");
+}
+
+/* The verifier's own insns: BPF_F_TEST_RND_HI32's "dst |= AX". */
+static int count_rnd_hi32(const struct prog_meta *m)
+{
+	int i, n = 0;
+
+	for (i = 0; i < m->cnt; i++)
+		n += m->insns[i].code == (BPF_ALU64 | BPF_OR | BPF_X) &&
+		     m->insns[i].src_reg == MAX_BPF_REG;	/* BPF_REG_AX */
+	return n;
+}
+
+/*
+ * BPF_F_TEST_RND_HI32 makes the verifier insert, after every insn that
+ * defines only the low 32 bits of a register (kasan_stack's narrow loads
+ * and 32-bit atomics through r6 and r10), three insns that fill the high
+ * half with random bits. Those accesses still only touch the stack, and
+ * must stay unchecked.
+ */
+static void test_stack_only_rnd_hi32(void)
+{
+	struct kasan_ebpf *skel;
+	struct prog_meta m;
+	char what[48];
+	int i, fd;
+
+	for (i = 0; i < ARRAY_SIZE(checked_rounds); i++) {
+		snprintf(what, sizeof(what), "rnd_hi32 mode %d harden %d",
+			 checked_rounds[i].mode, checked_rounds[i].harden);
+		skel = load_round_flags("kasan_stack", &checked_rounds[i],
+					BPF_F_TEST_RND_HI32, &fd);
+		if (!skel)
+			break;
+		/* Blinding makes "dst |= AX" too: count only without it. */
+		if (!checked_rounds[i].harden && get_prog_meta(fd, &m)) {
+			ASSERT_GT(count_rnd_hi32(&m), 0,
+				  msg(what, "verifier inserted random high halves"));
+			put_prog_meta(&m);
+		}
+		ASSERT_EQ(read_fdinfo(fd, "kasan_checks"), 0,
+			  msg(what, "fdinfo kasan_checks"));
+		check_silent_run(fd, what);
+		kasan_ebpf__destroy(skel);
+	}
+	set_sysctl(HARDEN_SYSCTL, saved_harden);
+}
+
+/*
+ * Loads insns as a socket filter without any capability; returns the fd or
+ * -errno.
+ */
+static int load_unprivileged(const struct bpf_insn *insns, size_t cnt,
+			     __u32 prog_flags)
+{
+	LIBBPF_OPTS(bpf_prog_load_opts, opts, .prog_flags = prog_flags);
+	__u64 caps;
+	int fd, err;
+
+	if (!ASSERT_OK(cap_disable_effective(ALL_CAPS, &caps), "drop caps"))
+		return -EPERM;
+	fd = bpf_prog_load(BPF_PROG_TYPE_SOCKET_FILTER, "kasan_unpriv_st",
+			   "GPL", insns, cnt, &opts);
+	err = -errno;
+	if (!ASSERT_OK(cap_enable_effective(caps, NULL), "restore caps")) {
+		if (fd >= 0)
+			close(fd);
+		return -EPERM;
+	}
+	return fd >= 0 ? fd : err;
+}
+
+/*
+ * An unprivileged program that stores to and loads from the stack through
+ * a copy of r10 moved by a constant. Every access is to the stack, so the
+ * design gives it no check: kasan_checks is 0. Unprivileged loading does
+ * not change that: with CPU mitigations on, the verifier masks the pointer
+ * arithmetic (Spectre v1) and puts a speculation barrier after the store
+ * (Spectre v4), insns it inserts next to the store, which must not move the
+ * store's stack-only mark (this kernel, CONFIG_CPU_MITIGATIONS=n, inserts
+ * neither). BPF_F_TEST_RND_HI32, which inserts three insns after the
+ * 32-bit load, must not either.
+ */
+static void test_unprivileged_stack_store(void)
+{
+	const struct bpf_insn insns[] = {
+		BPF_MOV64_REG(BPF_REG_1, BPF_REG_10),
+		BPF_ALU64_IMM(BPF_ADD, BPF_REG_1, -8),
+		BPF_MOV64_IMM(BPF_REG_2, 42),
+		BPF_STX_MEM(BPF_DW, BPF_REG_1, BPF_REG_2, 0),
+		BPF_LDX_MEM(BPF_W, BPF_REG_3, BPF_REG_1, 0),
+		BPF_LDX_MEM(BPF_DW, BPF_REG_0, BPF_REG_1, 0),
+		BPF_EXIT_INSN(),
+	};
+	static const __u32 flags[] = { 0, BPF_F_TEST_RND_HI32 };
+	int orig = -1, fd, i;
+	struct run run = {};
+	char what[48];
+
+	if (!ASSERT_OK(read_int_file(UNPRIV_SYSCTL, &orig), "read " UNPRIV_SYSCTL))
+		return;
+	if (orig == 1) {
+		printf("%s:SKIP: %s is 1\n", __func__, UNPRIV_SYSCTL);
+		test__skip();
+		return;
+	}
+	if (orig && !set_sysctl(UNPRIV_SYSCTL, 0))
+		return;
+	if (!set_kasan_mode(1))
+		goto out;
+	for (i = 0; i < ARRAY_SIZE(flags); i++) {
+		snprintf(what, sizeof(what), "unprivileged stack store%s",
+			 flags[i] ? " rnd_hi32" : "");
+		fd = load_unprivileged(insns, ARRAY_SIZE(insns), flags[i]);
+		if (!ASSERT_OK_FD(fd, msg(what, "load without capabilities"))) {
+			printf("%s: load: %d\n", what, fd);
+			continue;
+		}
+		ASSERT_EQ(read_fdinfo(fd, "kasan_checks"), 0,
+			  msg(what, "fdinfo kasan_checks"));
+		if (run_prog(fd, true, &run)) {
+			ASSERT_EQ(run.retval, 42, msg(what, "retval: the stored value"));
+			check_no_report(&run, what);
+		}
+		run_free(&run);
+		close(fd);
+	}
+out:
+	if (orig > 0)
+		set_sysctl(UNPRIV_SYSCTL, orig);
+}
+
+/*
+ * A store through a register filled from a stack slot where one path
+ * spilled a stack pointer and the other a map value pointer: checked, and
+ * silent on both paths.
+ */
+static void test_spill_join(void)
+{
+	struct kasan_ebpf *skel;
+	char what[64];
+	int i, path, fd;
+
+	for (i = 0; i < ARRAY_SIZE(checked_rounds); i++) {
+		skel = load_round("kasan_spill_join", &checked_rounds[i], &fd);
+		if (!skel)
+			break;
+		ASSERT_EQ(read_fdinfo(fd, "kasan_checks"), KASAN_SPILL_JOIN_CHECKS,
+			  "fdinfo kasan_checks: the store through the fill is checked");
+		for (path = 0; path <= 1; path++) {
+			snprintf(what, sizeof(what), "spill join mode %d harden %d %s",
+				 checked_rounds[i].mode, checked_rounds[i].harden,
+				 path ? "map value" : "stack");
+			skel->bss->form = path;
+			skel->bss->spill_word = 0;
+			check_silent_run(fd, what);
+			ASSERT_EQ(skel->bss->spill_word, path ? 0x5a : 0,
+				  msg(what, "store through the fill"));
+		}
+		kasan_ebpf__destroy(skel);
+	}
+	set_sysctl(HARDEN_SYSCTL, saved_harden);
+}
+
 static bool multi_shot(void)
 {
 	char cmdline[4096] = {};
@@ -1475,6 +2365,26 @@ void test_kasan_ebpf(void)
 		test_many_reports();
 	if (test__start_subtest("unprivileged"))
 		test_unprivileged();
+	if (test__start_subtest("slow_path_count"))
+		test_slow_path_count();
+	if (test__start_subtest("mode0_image"))
+		test_mode0_image();
+	if (test__start_subtest("no_checks_same_image"))
+		test_no_checks_same_image();
+	if (test__start_subtest("tail_call_r12"))
+		test_tail_call_r12();
+	if (test__start_subtest("constant_blinding_subprog"))
+		test_harden_subprog();
+	if (test__start_subtest("line_in_report"))
+		test_line_in_report();
+	if (test__start_subtest("fentry_refused"))
+		test_fentry_refused();
+	if (test__start_subtest("stack_only_rnd_hi32"))
+		test_stack_only_rnd_hi32();
+	if (test__start_subtest("unprivileged_stack_store"))
+		test_unprivileged_stack_store();
+	if (test__start_subtest("spill_fill_join"))
+		test_spill_join();
 	if (test__start_subtest("module_reload"))
 		test_reload();
 

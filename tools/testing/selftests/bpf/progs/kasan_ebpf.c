@@ -13,6 +13,7 @@
  */
 #include "vmlinux.h"
 #include <bpf/bpf_helpers.h>
+#include <bpf/bpf_tracing.h>
 #include "bpf_misc.h"
 #include "kasan_ebpf.h"
 
@@ -27,10 +28,17 @@ extern __u32 bpf_kasan_free_all(void) __ksym;
 
 /* Set by the test before a run. */
 int src;	/* enum kasan_src, for kasan_forms */
-int form;	/* enum kasan_form, kasan_partial or kasan_subprog */
+int form;	/* enum kasan_form, kasan_partial, kasan_subprog, kasan_blind */
 
 /* Set by the programs: the pointer a kfunc returned, to check report addresses. */
 __u64 base;
+
+/* Accessed by the tail call programs: valid map value memory. */
+__u64 tail_words[4];
+__u32 tail_key;		/* kasan_tail_r12_ind's key, set by the test */
+
+/* kasan_spill_join's store goes here on one of its paths. */
+__u64 spill_word;
 
 struct {
 	__uint(type, BPF_MAP_TYPE_PROG_ARRAY);
@@ -48,6 +56,23 @@ struct {
 			      insn					\
 			      :						\
 			      : [ptr]"r"(p), [off]"i"(offset)		\
+			      : "r0", "r1", "r2", "memory");		\
+	} while (0)
+
+/*
+ * The same through r1 = p + move, for an access at 'at' from p: its insn
+ * has the negative offset -noff, noff = move - at.
+ */
+#define ACCESS_MOVED(p, move, insn, at)					\
+	do {								\
+		asm volatile ("r1 = %[ptr];"				\
+			      "r1 += %[mv];"				\
+			      "r2 = 1;"					\
+			      "r0 = 0;"					\
+			      insn					\
+			      :						\
+			      : [ptr]"r"(p), [mv]"i"(move),		\
+				[noff]"i"((move) - (at))		\
 			      : "r0", "r1", "r2", "memory");		\
 	} while (0)
 
@@ -174,6 +199,54 @@ int kasan_forms(void *ctx)
 		FORM_ACCESS(p, KASAN_CMPXCHG_DW,
 			    "r0 = cmpxchg_64(r1 + %[off], r0, r2);");
 		break;
+	case KASAN_AND_W:
+		FORM_ACCESS(p, KASAN_AND_W,
+			    "lock *(u32 *)(r1 + %[off]) &= w2;");
+		break;
+	case KASAN_AND_DW:
+		FORM_ACCESS(p, KASAN_AND_DW,
+			    "lock *(u64 *)(r1 + %[off]) &= r2;");
+		break;
+	case KASAN_FETCH_AND_W:
+		FORM_ACCESS(p, KASAN_FETCH_AND_W,
+			    "w2 = atomic_fetch_and((u32 *)(r1 + %[off]), w2);");
+		break;
+	case KASAN_FETCH_AND_DW:
+		FORM_ACCESS(p, KASAN_FETCH_AND_DW,
+			    "r2 = atomic_fetch_and((u64 *)(r1 + %[off]), r2);");
+		break;
+	case KASAN_OR_W:
+		FORM_ACCESS(p, KASAN_OR_W,
+			    "lock *(u32 *)(r1 + %[off]) |= w2;");
+		break;
+	case KASAN_OR_DW:
+		FORM_ACCESS(p, KASAN_OR_DW,
+			    "lock *(u64 *)(r1 + %[off]) |= r2;");
+		break;
+	case KASAN_FETCH_OR_W:
+		FORM_ACCESS(p, KASAN_FETCH_OR_W,
+			    "w2 = atomic_fetch_or((u32 *)(r1 + %[off]), w2);");
+		break;
+	case KASAN_FETCH_OR_DW:
+		FORM_ACCESS(p, KASAN_FETCH_OR_DW,
+			    "r2 = atomic_fetch_or((u64 *)(r1 + %[off]), r2);");
+		break;
+	case KASAN_XOR_W:
+		FORM_ACCESS(p, KASAN_XOR_W,
+			    "lock *(u32 *)(r1 + %[off]) ^= w2;");
+		break;
+	case KASAN_XOR_DW:
+		FORM_ACCESS(p, KASAN_XOR_DW,
+			    "lock *(u64 *)(r1 + %[off]) ^= r2;");
+		break;
+	case KASAN_FETCH_XOR_W:
+		FORM_ACCESS(p, KASAN_FETCH_XOR_W,
+			    "w2 = atomic_fetch_xor((u32 *)(r1 + %[off]), w2);");
+		break;
+	case KASAN_FETCH_XOR_DW:
+		FORM_ACCESS(p, KASAN_FETCH_XOR_DW,
+			    "r2 = atomic_fetch_xor((u64 *)(r1 + %[off]), r2);");
+		break;
 	default:
 		return 2;
 	}
@@ -230,6 +303,37 @@ int kasan_partial(void *ctx)
 	case KASAN_P_ST_W_96:
 		ACCESS(p, "*(u32 *)(r1 + %[off]) = 0x33333333;", 96);
 		break;
+	case KASAN_P_LDX_DW_93:
+		ACCESS(p, "r0 = *(u64 *)(r1 + %[off]);", 93);
+		break;
+	case KASAN_P_STX_DW_94:
+		ACCESS(p, "*(u64 *)(r1 + %[off]) = r2;", 94);
+		break;
+	case KASAN_P_LDX_DW_96_NEG8:
+		ACCESS_MOVED(p, KASAN_PARTIAL_MOVE8,
+			     "r0 = *(u64 *)(r1 - %[noff]);", 96);
+		break;
+	case KASAN_P_LDX_DW_96_NEG32:
+		ACCESS_MOVED(p, KASAN_PARTIAL_MOVE32,
+			     "r0 = *(u64 *)(r1 - %[noff]);", 96);
+		break;
+	case KASAN_P_LDX_DW_92:
+		ACCESS(p, "r0 = *(u64 *)(r1 + %[off]);", 92);
+		break;
+	case KASAN_P_LDX_W_94:
+		ACCESS(p, "r0 = *(u32 *)(r1 + %[off]);", 94);
+		break;
+	case KASAN_P_STX_DW_90:
+		ACCESS(p, "*(u64 *)(r1 + %[off]) = r2;", 90);
+		break;
+	case KASAN_P_STX_W_92_NEG8:
+		ACCESS_MOVED(p, KASAN_PARTIAL_MOVE8,
+			     "*(u32 *)(r1 - %[noff]) = w2;", 92);
+		break;
+	case KASAN_P_LDX_W_96_NEG32:
+		ACCESS_MOVED(p, KASAN_PARTIAL_MOVE32,
+			     "r0 = *(u32 *)(r1 - %[noff]);", 96);
+		break;
 	default:
 		return 2;
 	}
@@ -256,7 +360,10 @@ __noinline int sub_global(struct kasan_blob *b)
 	return 0;
 }
 
-/* Passes a dangling pointer to the subprogram that 'form' picks. */
+/*
+ * Passes a dangling pointer to the subprogram that 'form' picks, or makes
+ * the bad access itself.
+ */
 SEC("syscall")
 int kasan_subprog(void *ctx)
 {
@@ -266,9 +373,104 @@ int kasan_subprog(void *ctx)
 		return 1;
 	base = (__u64)p;
 
+	if (form == KASAN_SUB_MAIN) {
+		ACCESS(p, "r0 = *(u16 *)(r1 + %[off]);", KASAN_SUB_MAIN_OFF);
+		return 0;
+	}
 	if (form == KASAN_SUB_STATIC)
 		return sub_static(p);
 	return sub_global((struct kasan_blob *)p);
+}
+
+/*
+ * kasan_blind's static subprogram: r1 is the dangling pointer; constants
+ * (blinded) before the bad load.
+ */
+__naked __noinline __used
+static int blind_static(void)
+{
+	asm volatile (
+	"r2 = 0x1234;"
+	"r2 += 0x55;"
+	"w3 = 0x6789;"
+	"r0 = *(u32 *)(r1 + %[off]);"
+	"r0 = 0;"
+	"exit;"
+	:
+	: __imm_const(off, KASAN_BLIND_STATIC_OFF)
+	: __clobber_all);
+}
+
+/*
+ * kasan_blind's bpf_loop callback: r2 points to the caller's stack, where
+ * the dangling pointer is; constants (blinded) before the bad store, itself
+ * of an immediate (which blinding turns into a store from BPF_REG_AX).
+ */
+__naked __noinline __used
+static int blind_loop_cb(void)
+{
+	asm volatile (
+	"r1 = *(u64 *)(r2 + 0);"
+	"r3 = 0x2468;"
+	"r3 ^= 0x11;"
+	"w4 = 0x1357;"
+	"w4 -= 3;"
+	"*(u64 *)(r1 + %[off]) = 0x77;"
+	"r0 = 1;"
+	"exit;"
+	:
+	: __imm_const(off, KASAN_BLIND_LOOP_OFF)
+	: __clobber_all);
+}
+
+/*
+ * Calls blind_static() or, through bpf_loop(), blind_loop_cb() ('form'
+ * picks) with a dangling pointer, after constants of its own.
+ */
+SEC("syscall")
+__naked int kasan_blind(void)
+{
+	asm volatile (
+	"r1 = %[obj];"
+	"r2 = %[uaf_off];"
+	"r3 = %[size];"
+	"call %[bpf_kasan_uaf];"
+	"if r0 == 0 goto l1_%=;"
+	"r6 = r0;"
+	"r1 = %[base] ll;"
+	"*(u64 *)(r1 + 0) = r6;"
+	"r7 = 0x4321;"
+	"r7 ^= 0x99;"
+	"r1 = %[form] ll;"
+	"r1 = *(u32 *)(r1 + 0);"
+	"if r1 != %[blind_static_form] goto l0_%=;"
+	"r1 = r6;"
+	"call blind_static;"
+	"r0 = 0;"
+	"exit;"
+"l0_%=:"
+	"*(u64 *)(r10 - 8) = r6;"
+	"r1 = 1;"
+	"r2 = blind_loop_cb ll;"
+	"r3 = r10;"
+	"r3 += -8;"
+	"r4 = 0;"
+	"call %[bpf_loop];"
+	"r0 = 0;"
+	"exit;"
+"l1_%=:"
+	"r0 = 1;"
+	"exit;"
+	:
+	: __imm(bpf_kasan_uaf),
+	  __imm(bpf_loop),
+	  __imm_addr(base),
+	  __imm_addr(form),
+	  __imm_const(obj, KASAN_UAF_OBJ),
+	  __imm_const(uaf_off, KASAN_UAF_OFF),
+	  __imm_const(size, KASAN_BUF_SIZE),
+	  __imm_const(blind_static_form, KASAN_BLIND_STATIC)
+	: __clobber_all);
 }
 
 /* Tail calls kasan_tail_tgt (tc programs: syscall ones cannot tail call). */
@@ -290,6 +492,100 @@ int kasan_tail_tgt(struct __sk_buff *skb)
 	base = (__u64)p;
 	ACCESS(p, "r0 = *(u16 *)(r1 + %[off]);", KASAN_TAIL_OFF);
 	return KASAN_TAIL_HIT;
+}
+
+/*
+ * The tail call programs below keep the shadow offset in r12 (three checks
+ * or more each): kasan_tail_r12 with a constant key (a direct tail call),
+ * kasan_tail_r12_ind with the key from a global (indirect). Before the tail
+ * call, each reads and writes tail_words and adds 1 to tail_words[2].
+ */
+SEC("tc")
+__naked int kasan_tail_r12(void)
+{
+	asm volatile (
+	"r6 = r1;"
+	"r7 = %[tail_words] ll;"
+	"r1 = *(u64 *)(r7 + 0);"
+	"*(u64 *)(r7 + 8) = r1;"
+	"r1 = 1;"
+	"lock *(u64 *)(r7 + 16) += r1;"
+	"r1 = r6;"
+	"r2 = %[kasan_jmp_table] ll;"
+	"r3 = 0;"
+	"call %[bpf_tail_call];"
+	"r0 = %[missed];"
+	"exit;"
+	:
+	: __imm(bpf_tail_call),
+	  __imm_addr(tail_words),
+	  __imm_addr(kasan_jmp_table),
+	  __imm_const(missed, KASAN_TAIL_MISSED)
+	: __clobber_all);
+}
+
+SEC("tc")
+__naked int kasan_tail_r12_ind(void)
+{
+	asm volatile (
+	"r6 = r1;"
+	"r7 = %[tail_words] ll;"
+	"r1 = *(u64 *)(r7 + 0);"
+	"*(u64 *)(r7 + 8) = r1;"
+	"r1 = 1;"
+	"lock *(u64 *)(r7 + 16) += r1;"
+	"r3 = %[tail_key] ll;"
+	"r3 = *(u32 *)(r3 + 0);"
+	"r1 = r6;"
+	"r2 = %[kasan_jmp_table] ll;"
+	"call %[bpf_tail_call];"
+	"r0 = %[missed];"
+	"exit;"
+	:
+	: __imm(bpf_tail_call),
+	  __imm_addr(tail_words),
+	  __imm_addr(tail_key),
+	  __imm_addr(kasan_jmp_table),
+	  __imm_const(missed, KASAN_TAIL_MISSED)
+	: __clobber_all);
+}
+
+/*
+ * Their target: copies tail_words[2] to tail_words[3], sets 'base', and
+ * reads a freed object.
+ */
+SEC("tc")
+__naked int kasan_tail_r12_tgt(void)
+{
+	asm volatile (
+	"r1 = %[obj];"
+	"r2 = %[uaf_off];"
+	"r3 = %[size];"
+	"call %[bpf_kasan_uaf];"
+	"if r0 == 0 goto l0_%=;"
+	"r6 = r0;"
+	"r7 = %[tail_words] ll;"
+	"r1 = *(u64 *)(r7 + 16);"
+	"*(u64 *)(r7 + 24) = r1;"
+	"r1 = %[base] ll;"
+	"*(u64 *)(r1 + 0) = r6;"
+	"r1 = r6;"
+	"r0 = *(u32 *)(r1 + %[bad_off]);"
+	"r0 = %[hit];"
+	"exit;"
+"l0_%=:"
+	"r0 = 1;"
+	"exit;"
+	:
+	: __imm(bpf_kasan_uaf),
+	  __imm_addr(tail_words),
+	  __imm_addr(base),
+	  __imm_const(obj, KASAN_UAF_OBJ),
+	  __imm_const(uaf_off, KASAN_UAF_OFF),
+	  __imm_const(size, KASAN_BUF_SIZE),
+	  __imm_const(bad_off, KASAN_TAIL_R12_OFF),
+	  __imm_const(hit, KASAN_TAIL_HIT)
+	: __clobber_all);
 }
 
 /* Many bad reads in one run: KASAN_MANY reports. */
@@ -458,6 +754,73 @@ __naked int kasan_mixed(void)
 	  __imm_const(stack_adj, -8 - KASAN_MIXED_OFF),
 	  __imm_const(mixed_off, KASAN_MIXED_OFF)
 	: __clobber_all);
+}
+
+/*
+ * A stack pointer spilled on one path, a map value pointer (the address of
+ * spill_word) on the other, to the same slot; a store through the filled
+ * register after the join: both kinds of pointer reach it, so it is checked.
+ */
+SEC("syscall")
+__naked int kasan_spill_join(void)
+{
+	asm volatile (
+	"r1 = %[form] ll;"
+	"r1 = *(u32 *)(r1 + 0);"	/* checked: a map value */
+	"if r1 == 0 goto l0_%=;"
+	"r2 = %[spill_word] ll;"
+	"*(u64 *)(r10 - 8) = r2;"
+	"goto l1_%=;"
+"l0_%=:"
+	"r2 = r10;"
+	"r2 += -16;"
+	"*(u64 *)(r10 - 8) = r2;"
+"l1_%=:"
+	"r3 = *(u64 *)(r10 - 8);"
+	"r1 = 0x5a;"
+	"*(u64 *)(r3 + 0) = r1;"	/* checked: the stack or a map value */
+	"r0 = 0;"
+	"exit;"
+	:
+	: __imm_addr(form),
+	  __imm_addr(spill_word)
+	: __clobber_all);
+}
+
+/*
+ * fentry programs on KASAN's entry points for JIT-compiled code and on the
+ * JIT's lookups: KASAN's own code, which the kernel must refuse to trace
+ * (a program there would run inside every check). The last one, on a
+ * traceable function, is the control. Never loaded by default.
+ */
+SEC("fentry/kasan_bpf_check_access")
+int BPF_PROG(kasan_fentry_check_access)
+{
+	return 0;
+}
+
+SEC("fentry/kasan_bpf_load8")
+int BPF_PROG(kasan_fentry_load8)
+{
+	return 0;
+}
+
+SEC("fentry/bpf_jit_kasan_find_insn")
+int BPF_PROG(kasan_fentry_find_insn)
+{
+	return 0;
+}
+
+SEC("fentry/bpf_jit_kasan_describe")
+int BPF_PROG(kasan_fentry_describe)
+{
+	return 0;
+}
+
+SEC("fentry/bpf_fentry_test1")
+int BPF_PROG(kasan_fentry_control)
+{
+	return 0;
 }
 
 /* Frees every live allocation of the module, returns how many. */

@@ -8,7 +8,7 @@
 #define __KASAN_EBPF_H
 
 /* Bytes the verifier lets a program access through each kfunc's pointer. */
-#define KASAN_BUF_SIZE		256
+#define KASAN_BUF_SIZE		384
 
 /*
  * bpf_kasan_uaf(): a kmalloc-512 object, freed; the window starts past
@@ -18,18 +18,18 @@
 #define KASAN_UAF_OFF		64
 
 /*
- * bpf_kasan_kmalloc_oob(): a 768-byte object in kmalloc-1k; the window is
- * [768, 1024), the poisoned rest of the slab object.
+ * bpf_kasan_kmalloc_oob(): a 640-byte object in kmalloc-1k; the window is
+ * [640, 1024), the poisoned rest of the slab object.
  */
-#define KASAN_KMALLOC_OBJ	768
-#define KASAN_KMALLOC_OFF	768
+#define KASAN_KMALLOC_OBJ	640
+#define KASAN_KMALLOC_OFF	640
 
 /*
- * bpf_kasan_vmalloc_oob(): a 3840-byte vmalloc area; the window is
- * [3840, 4096), the poisoned rest of its page.
+ * bpf_kasan_vmalloc_oob(): a 3712-byte vmalloc area; the window is
+ * [3712, 4096), the poisoned rest of its page.
  */
-#define KASAN_VMALLOC_OBJ	3840
-#define KASAN_VMALLOC_OFF	3840
+#define KASAN_VMALLOC_OBJ	3712
+#define KASAN_VMALLOC_OFF	3712
 
 /* Where kasan_forms gets its pointer from (global 'src'). */
 enum kasan_src {
@@ -68,18 +68,38 @@ enum kasan_form {
 	KASAN_XCHG_DW,
 	KASAN_CMPXCHG_W,	/* w0 = cmpxchg32_32(r1 + off, w0, w2) */
 	KASAN_CMPXCHG_DW,
+	KASAN_AND_W,		/* lock *(u32 *)(r1 + off) &= w2 */
+	KASAN_AND_DW,
+	KASAN_FETCH_AND_W,	/* w2 = atomic_fetch_and((u32 *)(r1 + off), w2) */
+	KASAN_FETCH_AND_DW,
+	KASAN_OR_W,		/* lock *(u32 *)(r1 + off) |= w2 */
+	KASAN_OR_DW,
+	KASAN_FETCH_OR_W,
+	KASAN_FETCH_OR_DW,
+	KASAN_XOR_W,		/* lock *(u32 *)(r1 + off) ^= w2 */
+	KASAN_XOR_DW,
+	KASAN_FETCH_XOR_W,
+	KASAN_FETCH_XOR_DW,
 	KASAN_NR_FORMS,
 };
 
 /* 8-byte aligned (atomics need it), all within KASAN_BUF_SIZE. */
 #define KASAN_FORM_OFF(form)	(64 + 8 * (form))
+_Static_assert(KASAN_FORM_OFF(KASAN_NR_FORMS) <= KASAN_BUF_SIZE,
+	       "every form's access lies within KASAN_BUF_SIZE");
 
 /*
  * kasan_partial: bpf_kasan_kmalloc_oob(KASAN_PARTIAL_OBJ, 0, ...) in
  * kmalloc-128. The granule [96, 104) has 4 valid bytes, [96, 100): an access
  * that touches byte 100 or later must report, one below it must not. Each
- * access is named for its form and offset from the start of the object.
+ * access is named for its form and offset from the start of the object
+ * (some straddle the granule boundary at 96); those named _NEG8 and _NEG32
+ * are made through a pointer moved past them (r1 = p + 200 or p + 396), with
+ * a negative offset that needs a disp8 or a disp32.
  */
+#define KASAN_PARTIAL_MOVE8	200	/* offsets -104, -108: disp8 */
+#define KASAN_PARTIAL_MOVE32	396	/* offset -300: disp32 */
+
 #define KASAN_PARTIAL_OBJ	100
 #define KASAN_PARTIAL_BUF	128
 
@@ -93,28 +113,70 @@ enum kasan_partial {
 	KASAN_P_STX_B_101,
 	KASAN_P_ST_H_102,
 	KASAN_P_STX_W_100,
+	KASAN_P_LDX_DW_93,	/* [93, 101): straddles 96, ends past 100 */
+	KASAN_P_STX_DW_94,	/* [94, 102) */
+	KASAN_P_LDX_DW_96_NEG8,	/* (p + 200) - 104 */
+	KASAN_P_LDX_DW_96_NEG32,	/* (p + 396) - 300 */
 	/* good: within the object */
 	KASAN_P_LDX_B_99,
 	KASAN_P_LDX_H_98,
 	KASAN_P_LDX_W_96,
 	KASAN_P_STX_H_98,
 	KASAN_P_ST_W_96,
+	KASAN_P_LDX_DW_92,	/* [92, 100): straddles 96 */
+	KASAN_P_LDX_W_94,	/* [94, 98) */
+	KASAN_P_STX_DW_90,	/* [90, 98) */
+	KASAN_P_STX_W_92_NEG8,	/* (p + 200) - 108 */
+	KASAN_P_LDX_W_96_NEG32,	/* (p + 396) - 300 */
 	KASAN_NR_PARTIAL,
 };
 
-/* kasan_subprog: 'form' picks the subprogram that makes the bad access. */
+/*
+ * kasan_subprog: 'form' picks the subprogram that makes the bad access, or
+ * the main function itself (which has subprograms all the same).
+ */
 enum kasan_subprog {
 	KASAN_SUB_STATIC,	/* sub_static(): r0 = *(u64 *)(r1 + 200) */
 	KASAN_SUB_GLOBAL,	/* sub_global(): *(u32 *)(r1 + 212) = w2 */
+	KASAN_SUB_MAIN,		/* kasan_subprog(): r0 = *(u16 *)(r1 + 244) */
 };
 
 #define KASAN_SUB_STATIC_OFF	200
 #define KASAN_SUB_GLOBAL_OFF	212
+#define KASAN_SUB_MAIN_OFF	244
+
+/*
+ * kasan_blind: bad accesses after constants that constant blinding rewrites
+ * (each ALU or ST immediate gains two insns), in a static subprogram or in
+ * a bpf_loop callback ('form' picks which); the main function has blinded
+ * constants before the call too.
+ */
+enum kasan_blind {
+	KASAN_BLIND_STATIC,	/* blind_static(): r0 = *(u32 *)(r1 + 252) */
+	KASAN_BLIND_LOOP,	/* blind_loop_cb(): *(u64 *)(r1 + 264) = 0x77 */
+};
+
+#define KASAN_BLIND_STATIC_OFF	252
+#define KASAN_BLIND_LOOP_OFF	264
 
 /* kasan_tail_tgt: r0 = *(u16 *)(r1 + 226); kasan_tail returns this on a miss. */
 #define KASAN_TAIL_OFF		226
 #define KASAN_TAIL_MISSED	42
 #define KASAN_TAIL_HIT		7
+
+/*
+ * kasan_tail_r12 (key 0, a constant: a direct tail call) and
+ * kasan_tail_r12_ind (key from the global 'tail_key': indirect) make
+ * KASAN_TAIL_R12_CALLER_CHECKS valid accesses to the global 'tail_words'
+ * before the tail call, one of them tail_words[2] += 1 (and the indirect one
+ * a fourth, the load of its key); their target
+ * kasan_tail_r12_tgt makes KASAN_TAIL_R12_TGT_CHECKS, the last one
+ * r0 = *(u32 *)(r1 + 276) through a dangling pointer. Three checks or more:
+ * both keep the shadow offset in r12 in mode 1.
+ */
+#define KASAN_TAIL_R12_OFF		276
+#define KASAN_TAIL_R12_CALLER_CHECKS	3
+#define KASAN_TAIL_R12_TGT_CHECKS	4
 
 /* kasan_many: reads this many 8-byte words of a freed object in one run. */
 #define KASAN_MANY		16
@@ -131,5 +193,13 @@ enum kasan_subprog {
  */
 #define KASAN_MIXED_OFF		232
 #define KASAN_MIXED_CHECKS	3
+
+/*
+ * kasan_spill_join: spills a stack pointer ('form' 0) or the address of the
+ * global 'spill_word' ('form' not 0) to the same stack slot, fills it and
+ * stores through it: the store saw both a stack and a map value pointer, so
+ * it is checked; with the load of 'form', KASAN_SPILL_JOIN_CHECKS checks.
+ */
+#define KASAN_SPILL_JOIN_CHECKS	2
 
 #endif /* __KASAN_EBPF_H */
