@@ -20,8 +20,6 @@
  * net.core.bpf_jit_harden, and restores them.
  */
 #define _GNU_SOURCE
-#include <ctype.h>
-#include <fcntl.h>
 #include <sys/wait.h>
 #include <test_progs.h>
 #include "cap_helpers.h"
@@ -29,11 +27,9 @@
 #include "trace_helpers.h"
 #include "progs/kasan_ebpf.h"
 #include "kasan_ebpf.skel.h"
+#include "kasan_ebpf_common.h"
 
-#define KASAN_SYSCTL	"/proc/sys/net/core/bpf_jit_kasan"
 #define HARDEN_SYSCTL	"/proc/sys/net/core/bpf_jit_harden"
-#define TESTMOD		"bpf_kasan_testmod"
-#define TESTMOD_KO	"bpf_kasan_testmod.ko"
 
 #define UAF		"slab-use-after-free"
 #define SLAB_OOB	"slab-out-of-bounds"
@@ -44,93 +40,12 @@
 static int saved_kasan = -1, saved_harden = -1;
 static bool own_module;
 
-/* --- files and sysctls --- */
-
-static int read_int_file(const char *path, int *val)
-{
-	char buf[32] = {};
-	int fd, n;
-
-	fd = open(path, O_RDONLY | O_CLOEXEC);
-	if (fd < 0)
-		return -errno;
-	n = read(fd, buf, sizeof(buf) - 1);
-	if (n < 0)
-		n = -errno;
-	close(fd);
-	if (n < 0)
-		return n;
-	return sscanf(buf, "%d", val) == 1 ? 0 : -EINVAL;
-}
-
-/* Returns 0, or -errno of the failed open() or write(). */
-static int write_str_file(const char *path, const char *s)
-{
-	ssize_t len = strlen(s), n;
-	int fd, err = 0;
-
-	fd = open(path, O_WRONLY | O_CLOEXEC);
-	if (fd < 0)
-		return -errno;
-	n = write(fd, s, len);
-	if (n < 0)
-		err = -errno;
-	else if (n != len)
-		err = -EIO;
-	close(fd);
-	return err;
-}
-
-static bool set_sysctl(const char *path, int val)
-{
-	char buf[16];
-
-	snprintf(buf, sizeof(buf), "%d", val);
-	return ASSERT_OK(write_str_file(path, buf), path);
-}
-
 static bool set_kasan_mode(int mode)
 {
 	return set_sysctl(KASAN_SYSCTL, mode);
 }
 
-/* Reads "<key>:\t<value>" from the fdinfo of fd. */
-static long read_fdinfo(int fd, const char *key)
-{
-	char path[64], line[256];
-	size_t len = strlen(key);
-	long val = -1;
-	FILE *f;
-
-	snprintf(path, sizeof(path), "/proc/self/fdinfo/%d", fd);
-	f = fopen(path, "re");
-	if (!f)
-		return -1;
-	while (fgets(line, sizeof(line), f)) {
-		if (!strncmp(line, key, len) && line[len] == ':') {
-			if (sscanf(line + len + 1, "%ld", &val) != 1)
-				val = -1;
-			break;
-		}
-	}
-	fclose(f);
-	return val;
-}
-
 /* --- the module --- */
-
-static int load_testmod(void)
-{
-	int fd, err = 0;
-
-	fd = open(TESTMOD_KO, O_RDONLY | O_CLOEXEC);
-	if (fd < 0)
-		return -errno;
-	if (finit_module(fd, "", 0))
-		err = -errno;
-	close(fd);
-	return err;
-}
 
 /*
  * Programs that call the module's kfuncs hold a reference on it until they
@@ -152,76 +67,6 @@ static int unload_testmod(void)
 }
 
 /* --- the kernel log --- */
-
-struct klog {
-	char **lines;
-	int cnt;
-	bool lost;	/* records overwritten before they were read */
-};
-
-static void klog_free(struct klog *log)
-{
-	int i;
-
-	for (i = 0; i < log->cnt; i++)
-		free(log->lines[i]);
-	free(log->lines);
-	memset(log, 0, sizeof(*log));
-}
-
-/* A cursor at the end of the log: never clears it. */
-static int kmsg_open(void)
-{
-	int fd;
-
-	fd = open("/dev/kmsg", O_RDONLY | O_NONBLOCK | O_CLOEXEC);
-	if (fd < 0)
-		return -errno;
-	if (lseek(fd, 0, SEEK_END) < 0) {
-		close(fd);
-		return -errno;
-	}
-	return fd;
-}
-
-/* Appends the text of every record logged since the cursor, one line each. */
-static int kmsg_read(int fd, struct klog *log)
-{
-	char rec[8192], *text, *end, **lines;
-	ssize_t n;
-
-	for (;;) {
-		n = read(fd, rec, sizeof(rec) - 1);
-		if (n < 0) {
-			if (errno == EAGAIN)
-				return 0;
-			if (errno == EPIPE) {
-				log->lost = true;
-				continue;
-			}
-			if (errno == EINTR)
-				continue;
-			return -errno;
-		}
-		rec[n] = '\0';
-		/* "<prio>,<seq>,<usec>,<flags>[,...];<text>\n[ KEY=VALUE\n...]" */
-		text = strchr(rec, ';');
-		if (!text)
-			continue;
-		text++;
-		end = strchr(text, '\n');
-		if (end)
-			*end = '\0';
-		lines = realloc(log->lines, (log->cnt + 1) * sizeof(*lines));
-		if (!lines)
-			return -ENOMEM;
-		log->lines = lines;
-		log->lines[log->cnt] = strdup(text);
-		if (!log->lines[log->cnt])
-			return -ENOMEM;
-		log->cnt++;
-	}
-}
 
 /* One KASAN report, as far as the test checks it. */
 struct kasan_report {
@@ -267,9 +112,8 @@ static void parse_reports(struct run *run)
 			}
 			r = &run->rep[run->nr_rep - 1];
 			open = true;
-			if (sscanf(s + strlen("BUG: KASAN: "), "%63s in %255s",
-				   r->kind, r->where) != 2)
-				r->where[0] = '\0';
+			parse_bug_line(s + strlen("BUG: KASAN: "), r->kind,
+				       r->where);
 			continue;
 		}
 		if (strstr(line, KASAN_REPORT_RULE)) {
@@ -285,11 +129,8 @@ static void parse_reports(struct run *run)
 			}
 			continue;
 		}
-		/* "Read of size 8 at addr ffff888... by task test_progs/123" */
-		if (r && !r->rw[0] && strstr(line, " of size ") &&
-		    strstr(line, " at addr ") &&
-		    sscanf(line, "%7s of size %zu at addr %llx", r->rw,
-			   &r->size, &r->addr) != 3)
+		if (r && !r->rw[0] &&
+		    !parse_access_line(line, r->rw, &r->size, &r->addr))
 			r->rw[0] = '\0';
 	}
 }
@@ -328,34 +169,6 @@ static bool run_prog(int prog_fd, bool tc, struct run *run)
 
 /* --- programs --- */
 
-struct prog_meta {
-	struct bpf_insn *insns;	/* xlated */
-	__u32 cnt;
-	char tag[2 * BPF_TAG_SIZE + 1];
-};
-
-static bool get_prog_meta(int prog_fd, struct prog_meta *m)
-{
-	struct bpf_prog_info info = {};
-	__u32 len = sizeof(info);
-	int i;
-
-	memset(m, 0, sizeof(*m));
-	if (!ASSERT_OK(bpf_prog_get_info_by_fd(prog_fd, &info, &len),
-		       "bpf_prog_get_info_by_fd"))
-		return false;
-	for (i = 0; i < BPF_TAG_SIZE; i++)
-		sprintf(m->tag + 2 * i, "%02x", info.tag[i]);
-	return ASSERT_OK(get_xlated_program(prog_fd, &m->insns, &m->cnt),
-			 "get_xlated_program");
-}
-
-static void put_prog_meta(struct prog_meta *m)
-{
-	free(m->insns);
-	m->insns = NULL;
-}
-
 /* An access the programs make, as the test finds it in the xlated program. */
 struct access {
 	const char *name;
@@ -366,86 +179,66 @@ struct access {
 	int size;
 };
 
-#define SZ(bytes)	((bytes) == 1 ? BPF_B : (bytes) == 2 ? BPF_H :	\
-			 (bytes) == 4 ? BPF_W : BPF_DW)
-#define LDX(bytes, o)	.code = BPF_LDX | BPF_MEM | SZ(bytes), .off = (o), \
-			.size = (bytes)
-#define LDSX(bytes, o)	.code = BPF_LDX | BPF_MEMSX | SZ(bytes), .off = (o), \
-			.size = (bytes)
-#define STX(bytes, o)	.code = BPF_STX | BPF_MEM | SZ(bytes), .off = (o), \
-			.size = (bytes), .write = true
-#define ST(bytes, o)	.code = BPF_ST | BPF_MEM | SZ(bytes), .off = (o), \
-			.size = (bytes), .write = true
-#define ATOMIC(bytes, op, o)						\
-			.code = BPF_STX | BPF_ATOMIC | SZ(bytes), .imm = (op), \
-			.off = (o), .size = (bytes), .write = true
+/* The accesses of size BPF_<sz> (B, H, W or DW) at offset o. */
+#define BYTES_B		1
+#define BYTES_H		2
+#define BYTES_W		4
+#define BYTES_DW	8
+#define LDX(sz, o)	.code = BPF_LDX | BPF_MEM | BPF_##sz, .off = (o), \
+			.size = BYTES_##sz
+#define LDSX(sz, o)	.code = BPF_LDX | BPF_MEMSX | BPF_##sz, .off = (o), \
+			.size = BYTES_##sz
+#define STX(sz, o)	.code = BPF_STX | BPF_MEM | BPF_##sz, .off = (o), \
+			.size = BYTES_##sz, .write = true
+#define ST(sz, o)	.code = BPF_ST | BPF_MEM | BPF_##sz, .off = (o), \
+			.size = BYTES_##sz, .write = true
+#define ATOMIC(sz, op, o)						\
+			.code = BPF_STX | BPF_ATOMIC | BPF_##sz, .imm = (op), \
+			.off = (o), .size = BYTES_##sz, .write = true
+
+/*
+ * The access of kasan_forms' form KASAN_<f>, named "<f>": kind (LDX, ...)
+ * with its arguments before the offset, KASAN_FORM_OFF(KASAN_<f>).
+ */
+#define FORM(f, kind, ...)						\
+	[KASAN_##f] = { #f, kind(__VA_ARGS__, KASAN_FORM_OFF(KASAN_##f)) }
 
 static const struct access forms[KASAN_NR_FORMS] = {
-	[KASAN_LDX_B]	= { "LDX_B", LDX(1, KASAN_FORM_OFF(KASAN_LDX_B)) },
-	[KASAN_LDX_H]	= { "LDX_H", LDX(2, KASAN_FORM_OFF(KASAN_LDX_H)) },
-	[KASAN_LDX_W]	= { "LDX_W", LDX(4, KASAN_FORM_OFF(KASAN_LDX_W)) },
-	[KASAN_LDX_DW]	= { "LDX_DW", LDX(8, KASAN_FORM_OFF(KASAN_LDX_DW)) },
-	[KASAN_LDSX_B]	= { "LDSX_B", LDSX(1, KASAN_FORM_OFF(KASAN_LDSX_B)) },
-	[KASAN_LDSX_H]	= { "LDSX_H", LDSX(2, KASAN_FORM_OFF(KASAN_LDSX_H)) },
-	[KASAN_LDSX_W]	= { "LDSX_W", LDSX(4, KASAN_FORM_OFF(KASAN_LDSX_W)) },
-	[KASAN_STX_B]	= { "STX_B", STX(1, KASAN_FORM_OFF(KASAN_STX_B)) },
-	[KASAN_STX_H]	= { "STX_H", STX(2, KASAN_FORM_OFF(KASAN_STX_H)) },
-	[KASAN_STX_W]	= { "STX_W", STX(4, KASAN_FORM_OFF(KASAN_STX_W)) },
-	[KASAN_STX_DW]	= { "STX_DW", STX(8, KASAN_FORM_OFF(KASAN_STX_DW)) },
-	[KASAN_ST_B]	= { "ST_B", ST(1, KASAN_FORM_OFF(KASAN_ST_B)) },
-	[KASAN_ST_H]	= { "ST_H", ST(2, KASAN_FORM_OFF(KASAN_ST_H)) },
-	[KASAN_ST_W]	= { "ST_W", ST(4, KASAN_FORM_OFF(KASAN_ST_W)) },
-	[KASAN_ST_DW]	= { "ST_DW", ST(8, KASAN_FORM_OFF(KASAN_ST_DW)) },
-	[KASAN_ADD_W]	= { "ADD_W",
-			    ATOMIC(4, BPF_ADD, KASAN_FORM_OFF(KASAN_ADD_W)) },
-	[KASAN_ADD_DW]	= { "ADD_DW",
-			    ATOMIC(8, BPF_ADD, KASAN_FORM_OFF(KASAN_ADD_DW)) },
-	[KASAN_FETCH_ADD_W] = { "FETCH_ADD_W",
-				ATOMIC(4, BPF_ADD | BPF_FETCH,
-				       KASAN_FORM_OFF(KASAN_FETCH_ADD_W)) },
-	[KASAN_FETCH_ADD_DW] = { "FETCH_ADD_DW",
-				 ATOMIC(8, BPF_ADD | BPF_FETCH,
-					KASAN_FORM_OFF(KASAN_FETCH_ADD_DW)) },
-	[KASAN_XCHG_W]	= { "XCHG_W",
-			    ATOMIC(4, BPF_XCHG, KASAN_FORM_OFF(KASAN_XCHG_W)) },
-	[KASAN_XCHG_DW]	= { "XCHG_DW",
-			    ATOMIC(8, BPF_XCHG, KASAN_FORM_OFF(KASAN_XCHG_DW)) },
-	[KASAN_CMPXCHG_W] = { "CMPXCHG_W",
-			      ATOMIC(4, BPF_CMPXCHG,
-				     KASAN_FORM_OFF(KASAN_CMPXCHG_W)) },
-	[KASAN_CMPXCHG_DW] = { "CMPXCHG_DW",
-			       ATOMIC(8, BPF_CMPXCHG,
-				      KASAN_FORM_OFF(KASAN_CMPXCHG_DW)) },
-	[KASAN_AND_W]	= { "AND_W",
-			    ATOMIC(4, BPF_AND, KASAN_FORM_OFF(KASAN_AND_W)) },
-	[KASAN_AND_DW]	= { "AND_DW",
-			    ATOMIC(8, BPF_AND, KASAN_FORM_OFF(KASAN_AND_DW)) },
-	[KASAN_FETCH_AND_W] = { "FETCH_AND_W",
-				ATOMIC(4, BPF_AND | BPF_FETCH,
-				       KASAN_FORM_OFF(KASAN_FETCH_AND_W)) },
-	[KASAN_FETCH_AND_DW] = { "FETCH_AND_DW",
-				 ATOMIC(8, BPF_AND | BPF_FETCH,
-					KASAN_FORM_OFF(KASAN_FETCH_AND_DW)) },
-	[KASAN_OR_W]	= { "OR_W",
-			    ATOMIC(4, BPF_OR, KASAN_FORM_OFF(KASAN_OR_W)) },
-	[KASAN_OR_DW]	= { "OR_DW",
-			    ATOMIC(8, BPF_OR, KASAN_FORM_OFF(KASAN_OR_DW)) },
-	[KASAN_FETCH_OR_W] = { "FETCH_OR_W",
-			       ATOMIC(4, BPF_OR | BPF_FETCH,
-				      KASAN_FORM_OFF(KASAN_FETCH_OR_W)) },
-	[KASAN_FETCH_OR_DW] = { "FETCH_OR_DW",
-				ATOMIC(8, BPF_OR | BPF_FETCH,
-				       KASAN_FORM_OFF(KASAN_FETCH_OR_DW)) },
-	[KASAN_XOR_W]	= { "XOR_W",
-			    ATOMIC(4, BPF_XOR, KASAN_FORM_OFF(KASAN_XOR_W)) },
-	[KASAN_XOR_DW]	= { "XOR_DW",
-			    ATOMIC(8, BPF_XOR, KASAN_FORM_OFF(KASAN_XOR_DW)) },
-	[KASAN_FETCH_XOR_W] = { "FETCH_XOR_W",
-				ATOMIC(4, BPF_XOR | BPF_FETCH,
-				       KASAN_FORM_OFF(KASAN_FETCH_XOR_W)) },
-	[KASAN_FETCH_XOR_DW] = { "FETCH_XOR_DW",
-				 ATOMIC(8, BPF_XOR | BPF_FETCH,
-					KASAN_FORM_OFF(KASAN_FETCH_XOR_DW)) },
+	FORM(LDX_B, LDX, B),
+	FORM(LDX_H, LDX, H),
+	FORM(LDX_W, LDX, W),
+	FORM(LDX_DW, LDX, DW),
+	FORM(LDSX_B, LDSX, B),
+	FORM(LDSX_H, LDSX, H),
+	FORM(LDSX_W, LDSX, W),
+	FORM(STX_B, STX, B),
+	FORM(STX_H, STX, H),
+	FORM(STX_W, STX, W),
+	FORM(STX_DW, STX, DW),
+	FORM(ST_B, ST, B),
+	FORM(ST_H, ST, H),
+	FORM(ST_W, ST, W),
+	FORM(ST_DW, ST, DW),
+	FORM(ADD_W, ATOMIC, W, BPF_ADD),
+	FORM(ADD_DW, ATOMIC, DW, BPF_ADD),
+	FORM(FETCH_ADD_W, ATOMIC, W, BPF_ADD | BPF_FETCH),
+	FORM(FETCH_ADD_DW, ATOMIC, DW, BPF_ADD | BPF_FETCH),
+	FORM(XCHG_W, ATOMIC, W, BPF_XCHG),
+	FORM(XCHG_DW, ATOMIC, DW, BPF_XCHG),
+	FORM(CMPXCHG_W, ATOMIC, W, BPF_CMPXCHG),
+	FORM(CMPXCHG_DW, ATOMIC, DW, BPF_CMPXCHG),
+	FORM(AND_W, ATOMIC, W, BPF_AND),
+	FORM(AND_DW, ATOMIC, DW, BPF_AND),
+	FORM(FETCH_AND_W, ATOMIC, W, BPF_AND | BPF_FETCH),
+	FORM(FETCH_AND_DW, ATOMIC, DW, BPF_AND | BPF_FETCH),
+	FORM(OR_W, ATOMIC, W, BPF_OR),
+	FORM(OR_DW, ATOMIC, DW, BPF_OR),
+	FORM(FETCH_OR_W, ATOMIC, W, BPF_OR | BPF_FETCH),
+	FORM(FETCH_OR_DW, ATOMIC, DW, BPF_OR | BPF_FETCH),
+	FORM(XOR_W, ATOMIC, W, BPF_XOR),
+	FORM(XOR_DW, ATOMIC, DW, BPF_XOR),
+	FORM(FETCH_XOR_W, ATOMIC, W, BPF_XOR | BPF_FETCH),
+	FORM(FETCH_XOR_DW, ATOMIC, DW, BPF_XOR | BPF_FETCH),
 };
 
 /*
@@ -460,68 +253,68 @@ static const struct {
 	int at;
 	bool bad;
 } partial[KASAN_NR_PARTIAL] = {
-	[KASAN_P_LDX_B_100]	= { { "LDX_B_100", LDX(1, 100) }, 100, true },
-	[KASAN_P_LDX_H_99]	= { { "LDX_H_99", LDX(2, 99) }, 99, true },
-	[KASAN_P_LDX_W_97]	= { { "LDX_W_97", LDX(4, 97) }, 97, true },
-	[KASAN_P_LDX_DW_96]	= { { "LDX_DW_96", LDX(8, 96) }, 96, true },
-	[KASAN_P_LDSX_W_98]	= { { "LDSX_W_98", LDSX(4, 98) }, 98, true },
-	[KASAN_P_STX_B_101]	= { { "STX_B_101", STX(1, 101) }, 101, true },
-	[KASAN_P_ST_H_102]	= { { "ST_H_102", ST(2, 102) }, 102, true },
-	[KASAN_P_STX_W_100]	= { { "STX_W_100", STX(4, 100) }, 100, true },
-	[KASAN_P_LDX_DW_93]	= { { "LDX_DW_93", LDX(8, 93) }, 93, true },
-	[KASAN_P_STX_DW_94]	= { { "STX_DW_94", STX(8, 94) }, 94, true },
+	[KASAN_P_LDX_B_100]	= { { "LDX_B_100", LDX(B, 100) }, 100, true },
+	[KASAN_P_LDX_H_99]	= { { "LDX_H_99", LDX(H, 99) }, 99, true },
+	[KASAN_P_LDX_W_97]	= { { "LDX_W_97", LDX(W, 97) }, 97, true },
+	[KASAN_P_LDX_DW_96]	= { { "LDX_DW_96", LDX(DW, 96) }, 96, true },
+	[KASAN_P_LDSX_W_98]	= { { "LDSX_W_98", LDSX(W, 98) }, 98, true },
+	[KASAN_P_STX_B_101]	= { { "STX_B_101", STX(B, 101) }, 101, true },
+	[KASAN_P_ST_H_102]	= { { "ST_H_102", ST(H, 102) }, 102, true },
+	[KASAN_P_STX_W_100]	= { { "STX_W_100", STX(W, 100) }, 100, true },
+	[KASAN_P_LDX_DW_93]	= { { "LDX_DW_93", LDX(DW, 93) }, 93, true },
+	[KASAN_P_STX_DW_94]	= { { "STX_DW_94", STX(DW, 94) }, 94, true },
 	[KASAN_P_LDX_DW_96_NEG8] = {
-		{ "LDX_DW_96_NEG8", LDX(8, NEG(KASAN_PARTIAL_MOVE8, 96)) },
+		{ "LDX_DW_96_NEG8", LDX(DW, NEG(KASAN_PARTIAL_MOVE8, 96)) },
 		96, true },
 	[KASAN_P_LDX_DW_96_NEG32] = {
-		{ "LDX_DW_96_NEG32", LDX(8, NEG(KASAN_PARTIAL_MOVE32, 96)) },
+		{ "LDX_DW_96_NEG32", LDX(DW, NEG(KASAN_PARTIAL_MOVE32, 96)) },
 		96, true },
-	[KASAN_P_LDX_B_99]	= { { "LDX_B_99", LDX(1, 99) }, 99, false },
-	[KASAN_P_LDX_H_98]	= { { "LDX_H_98", LDX(2, 98) }, 98, false },
-	[KASAN_P_LDX_W_96]	= { { "LDX_W_96", LDX(4, 96) }, 96, false },
-	[KASAN_P_STX_H_98]	= { { "STX_H_98", STX(2, 98) }, 98, false },
-	[KASAN_P_ST_W_96]	= { { "ST_W_96", ST(4, 96) }, 96, false },
-	[KASAN_P_LDX_DW_92]	= { { "LDX_DW_92", LDX(8, 92) }, 92, false },
-	[KASAN_P_LDX_W_94]	= { { "LDX_W_94", LDX(4, 94) }, 94, false },
-	[KASAN_P_STX_DW_90]	= { { "STX_DW_90", STX(8, 90) }, 90, false },
+	[KASAN_P_LDX_B_99]	= { { "LDX_B_99", LDX(B, 99) }, 99, false },
+	[KASAN_P_LDX_H_98]	= { { "LDX_H_98", LDX(H, 98) }, 98, false },
+	[KASAN_P_LDX_W_96]	= { { "LDX_W_96", LDX(W, 96) }, 96, false },
+	[KASAN_P_STX_H_98]	= { { "STX_H_98", STX(H, 98) }, 98, false },
+	[KASAN_P_ST_W_96]	= { { "ST_W_96", ST(W, 96) }, 96, false },
+	[KASAN_P_LDX_DW_92]	= { { "LDX_DW_92", LDX(DW, 92) }, 92, false },
+	[KASAN_P_LDX_W_94]	= { { "LDX_W_94", LDX(W, 94) }, 94, false },
+	[KASAN_P_STX_DW_90]	= { { "STX_DW_90", STX(DW, 90) }, 90, false },
 	[KASAN_P_STX_W_92_NEG8] = {
-		{ "STX_W_92_NEG8", STX(4, NEG(KASAN_PARTIAL_MOVE8, 92)) },
+		{ "STX_W_92_NEG8", STX(W, NEG(KASAN_PARTIAL_MOVE8, 92)) },
 		92, false },
 	[KASAN_P_LDX_W_96_NEG32] = {
-		{ "LDX_W_96_NEG32", LDX(4, NEG(KASAN_PARTIAL_MOVE32, 96)) },
+		{ "LDX_W_96_NEG32", LDX(W, NEG(KASAN_PARTIAL_MOVE32, 96)) },
 		96, false },
 };
 
 static const struct access sub_static_access = {
-	"sub_static", LDX(8, KASAN_SUB_STATIC_OFF)
+	"sub_static", LDX(DW, KASAN_SUB_STATIC_OFF)
 };
 
 static const struct access sub_global_access = {
-	"sub_global", STX(4, KASAN_SUB_GLOBAL_OFF)
+	"sub_global", STX(W, KASAN_SUB_GLOBAL_OFF)
 };
 
 static const struct access sub_main_access = {
-	"kasan_subprog", LDX(2, KASAN_SUB_MAIN_OFF)
+	"kasan_subprog", LDX(H, KASAN_SUB_MAIN_OFF)
 };
 
 static const struct access blind_static_access = {
-	"blind_static", LDX(4, KASAN_BLIND_STATIC_OFF)
+	"blind_static", LDX(W, KASAN_BLIND_STATIC_OFF)
 };
 
 static const struct access blind_loop_access = {
-	"blind_loop_cb", ST(8, KASAN_BLIND_LOOP_OFF)
+	"blind_loop_cb", ST(DW, KASAN_BLIND_LOOP_OFF)
 };
 
 static const struct access tail_r12_access = {
-	"kasan_tail_r12_tgt", LDX(4, KASAN_TAIL_R12_OFF)
+	"kasan_tail_r12_tgt", LDX(W, KASAN_TAIL_R12_OFF)
 };
 
 static const struct access mixed_access = {
-	"kasan_mixed", LDX(8, KASAN_MIXED_OFF)
+	"kasan_mixed", LDX(DW, KASAN_MIXED_OFF)
 };
 
 static const struct access tail_access = {
-	"kasan_tail_tgt", LDX(2, KASAN_TAIL_OFF)
+	"kasan_tail_tgt", LDX(H, KASAN_TAIL_OFF)
 };
 
 static bool is_atomic(__u8 code)
@@ -560,14 +353,6 @@ static int find_insn(const struct prog_meta *m, const struct access *a)
 
 /* --- checking reports --- */
 
-static char msgbuf[256];
-
-static const char *msg(const char *what, const char *check)
-{
-	snprintf(msgbuf, sizeof(msgbuf), "%s: %s", what, check);
-	return msgbuf;
-}
-
 /* What one bad access must make KASAN and the JIT print. */
 struct expect {
 	const char *what;	/* for messages */
@@ -580,29 +365,10 @@ struct expect {
 	int line;		/* > 0: must end in " at kasan_ebpf.c:<line>" */
 };
 
-/* Matches "bpf_prog_<tag>_<name>" at s; returns its length, or 0. */
-static size_t match_sym(const char *s, const char *tag, const char *name)
-{
-	size_t n = strlen("bpf_prog_"), i;
-
-	if (strncmp(s, "bpf_prog_", n))
-		return 0;
-	for (i = 0; i < 2 * BPF_TAG_SIZE; i++) {
-		if (!isxdigit((unsigned char)s[n + i]))
-			return 0;
-		if (tag && s[n + i] != tag[i])
-			return 0;
-	}
-	n += 2 * BPF_TAG_SIZE;
-	if (s[n++] != '_' || strncmp(s + n, name, strlen(name)))
-		return 0;
-	return n + strlen(name);
-}
-
 static void check_report(const struct kasan_report *r, const struct expect *e)
 {
 	const char *what = e->what, *rest, *colon;
-	int idx = -1, used = 0;
+	int idx = -1, used = 0, n;
 	size_t len;
 
 	ASSERT_STREQ(r->kind, e->kind, msg(what, "KASAN bug type"));
@@ -621,11 +387,11 @@ static void check_report(const struct kasan_report *r, const struct expect *e)
 	if (!ASSERT_TRUE(r->ebpf, msg(what, "kasan_ebpf: line after the report")))
 		return;
 	len = match_sym(r->ebpf, e->tag, e->name);
+	n = sscanf(r->ebpf + len, " insn %d%n", &idx, &used);
 	if (!ASSERT_TRUE(len, msg(what, "kasan_ebpf: line names the program")) ||
 	    !ASSERT_OK(strncmp(r->where, r->ebpf, len),
 		       msg(what, "same symbol in BUG and kasan_ebpf: lines")) ||
-	    !ASSERT_EQ(sscanf(r->ebpf + len, " insn %d%n", &idx, &used), 1,
-		       msg(what, "kasan_ebpf: line has 'insn <idx>'"))) {
+	    !ASSERT_EQ(n, 1, msg(what, "kasan_ebpf: line has 'insn <idx>'"))) {
 		printf("%s: got 'kasan_ebpf: %s', expected 'kasan_ebpf: bpf_prog_%s_%s insn %d'\n",
 		       what, r->ebpf, e->tag ?: "<tag>", e->name, e->insn);
 		return;
@@ -642,7 +408,8 @@ static void check_report(const struct kasan_report *r, const struct expect *e)
 	if (e->line > 0) {
 		int line = -1;
 
-		if (!ASSERT_EQ(sscanf(rest, " at kasan_ebpf.c:%d", &line), 1,
+		n = sscanf(rest, " at kasan_ebpf.c:%d", &line);
+		if (!ASSERT_EQ(n, 1,
 			       msg(what, "kasan_ebpf: line has ' at kasan_ebpf.c:<line>'")) ||
 		    !ASSERT_EQ(line, e->line,
 			       msg(what, "source line of the insn, as its line info says")))
@@ -1428,7 +1195,7 @@ static void test_many_reports(void)
 				const struct kasan_report *r = &run.rep[j];
 				__u64 off = r->addr - skel->bss->base;
 				const char *s;
-				int idx;
+				int idx, n;
 
 				/*
 				 * The loop may be unrolled and its independent
@@ -1447,7 +1214,8 @@ static void test_many_reports(void)
 				if (!ASSERT_TRUE(s, msg(what, "kasan_ebpf: line")))
 					continue;
 				s += match_sym(s, m.tag, "kasan_many");
-				if (ASSERT_EQ(sscanf(s, " insn %d", &idx), 1,
+				n = sscanf(s, " insn %d", &idx);
+				if (ASSERT_EQ(n, 1,
 					      msg(what, "kasan_ebpf: line names the program")))
 					ASSERT_TRUE(idx >= 0 && idx < m.cnt &&
 						    m.insns[idx].code ==
@@ -2290,19 +2058,6 @@ static void test_spill_join(void)
 	set_sysctl(HARDEN_SYSCTL, saved_harden);
 }
 
-static bool multi_shot(void)
-{
-	char cmdline[4096] = {};
-	int fd, n;
-
-	fd = open("/proc/cmdline", O_RDONLY | O_CLOEXEC);
-	if (fd < 0)
-		return false;
-	n = read(fd, cmdline, sizeof(cmdline) - 1);
-	close(fd);
-	return n > 0 && strstr(cmdline, "kasan_multi_shot");
-}
-
 void test_kasan_ebpf(void)
 {
 	int err;
@@ -2317,7 +2072,7 @@ void test_kasan_ebpf(void)
 		       "read " KASAN_SYSCTL) ||
 	    !ASSERT_OK(read_int_file(HARDEN_SYSCTL, &saved_harden),
 		       "read " HARDEN_SYSCTL) ||
-	    !ASSERT_TRUE(multi_shot(), "kernel booted with kasan_multi_shot"))
+	    !ASSERT_TRUE(cmdline_has("kasan_multi_shot"), "kernel booted with kasan_multi_shot"))
 		return;
 
 	err = load_testmod();

@@ -39,229 +39,17 @@
  * console checker knows which reports and oopses were meant.
  */
 #define _GNU_SOURCE
-#include <fcntl.h>
-#include <stdarg.h>
 #include <sys/wait.h>
 #include <test_progs.h>
 #include "network_helpers.h"
 #include "progs/kasan_ebpf_crash.h"
 #include "kasan_ebpf_crash.skel.h"
+#include "kasan_ebpf_common.h"
 
-#define KASAN_SYSCTL	"/proc/sys/net/core/bpf_jit_kasan"
-#define OOPS_SYSCTL	"/proc/sys/kernel/panic_on_oops"
 #define WARN_SYSCTL	"/proc/sys/kernel/panic_on_warn"
-#define TESTMOD_KO	"bpf_kasan_testmod.ko"
 #define TESTMOD_REFCNT	"/sys/module/bpf_kasan_testmod/refcnt"
 
-/* --- files, the command line, the module --- */
-
-static int read_int_file(const char *path, int *val)
-{
-	char buf[32] = {}, *end;
-	int fd, n;
-
-	fd = open(path, O_RDONLY | O_CLOEXEC);
-	if (fd < 0)
-		return -errno;
-	n = read(fd, buf, sizeof(buf) - 1);
-	if (n < 0)
-		n = -errno;
-	close(fd);
-	if (n < 0)
-		return n;
-	errno = 0;
-	*val = strtol(buf, &end, 10);
-	return errno || end == buf ? -EINVAL : 0;
-}
-
-/* Returns 0, or -errno of the failed open() or write(). */
-static int write_str_file(const char *path, const char *s)
-{
-	ssize_t len = strlen(s), n;
-	int fd, err = 0;
-
-	fd = open(path, O_WRONLY | O_CLOEXEC);
-	if (fd < 0)
-		return -errno;
-	n = write(fd, s, len);
-	if (n < 0)
-		err = -errno;
-	else if (n != len)
-		err = -EIO;
-	close(fd);
-	return err;
-}
-
-static bool set_sysctl(const char *path, int val)
-{
-	char buf[16];
-
-	snprintf(buf, sizeof(buf), "%d", val);
-	return ASSERT_OK(write_str_file(path, buf), path);
-}
-
-/* Whether the kernel command line has the word param. */
-static bool cmdline_has(const char *param)
-{
-	char cmdline[4096] = {}, *word, *state = NULL;
-	int fd, n;
-
-	fd = open("/proc/cmdline", O_RDONLY | O_CLOEXEC);
-	if (fd < 0)
-		return false;
-	n = read(fd, cmdline, sizeof(cmdline) - 1);
-	close(fd);
-	if (n <= 0)
-		return false;
-	for (word = strtok_r(cmdline, " \t\n", &state); word;
-	     word = strtok_r(NULL, " \t\n", &state))
-		if (!strcmp(word, param))
-			return true;
-	return false;
-}
-
-/* Reads "<key>:\t<value>" from the fdinfo of fd. */
-static long read_fdinfo(int fd, const char *key)
-{
-	char path[64], line[256];
-	size_t len = strlen(key);
-	long val = -1;
-	FILE *f;
-
-	snprintf(path, sizeof(path), "/proc/self/fdinfo/%d", fd);
-	f = fopen(path, "re");
-	if (!f)
-		return -1;
-	while (fgets(line, sizeof(line), f)) {
-		if (!strncmp(line, key, len) && line[len] == ':') {
-			if (sscanf(line + len + 1, "%ld", &val) != 1)
-				val = -1;
-			break;
-		}
-	}
-	fclose(f);
-	return val;
-}
-
-/*
- * Loads bpf_kasan_testmod.ko from the current directory, if it is not
- * loaded yet. Never unloaded here: a program killed by an oops keeps its
- * reference on the module.
- */
-static bool load_testmod(void)
-{
-	int fd, err = 0;
-
-	fd = open(TESTMOD_KO, O_RDONLY | O_CLOEXEC);
-	if (!ASSERT_OK_FD(fd, "open " TESTMOD_KO))
-		return false;
-	if (finit_module(fd, "", 0))
-		err = -errno;
-	close(fd);
-	return err == -EEXIST || ASSERT_OK(err, "load " TESTMOD_KO);
-}
-
 /* --- the kernel log --- */
-
-/*
- * Writes one line to the kernel log at KERN_ERR, as KASAN's reports are
- * logged, so that the console shows it whenever it shows them. Each write
- * opens /dev/kmsg anew: its rate limit (printk.devkmsg=ratelimit) is per
- * open file.
- */
-static int kmsg_write(const char *fmt, ...)
-{
-	char text[256], line[260];
-	va_list ap;
-
-	va_start(ap, fmt);
-	vsnprintf(text, sizeof(text), fmt, ap);
-	va_end(ap);
-	snprintf(line, sizeof(line), "<3>%s", text);
-	return write_str_file("/dev/kmsg", line);
-}
-
-static void planted_begin(const char *label, const char *kinds)
-{
-	ASSERT_OK(kmsg_write("kasan_ebpf-planted: begin %s %s\n", label, kinds),
-		  "write the planted begin line");
-}
-
-static void planted_end(const char *label)
-{
-	ASSERT_OK(kmsg_write("kasan_ebpf-planted: end %s\n", label),
-		  "write the planted end line");
-}
-
-struct klog {
-	char **lines;
-	int cnt;
-	bool lost;	/* records overwritten before they were read */
-};
-
-static void klog_free(struct klog *log)
-{
-	int i;
-
-	for (i = 0; i < log->cnt; i++)
-		free(log->lines[i]);
-	free(log->lines);
-	memset(log, 0, sizeof(*log));
-}
-
-/* A cursor at the end of the log: never clears it. */
-static int kmsg_open(void)
-{
-	int fd;
-
-	fd = open("/dev/kmsg", O_RDONLY | O_NONBLOCK | O_CLOEXEC);
-	if (fd < 0)
-		return -errno;
-	if (lseek(fd, 0, SEEK_END) < 0) {
-		close(fd);
-		return -errno;
-	}
-	return fd;
-}
-
-/* Appends the text of every record logged since the cursor, one line each. */
-static int kmsg_read(int fd, struct klog *log)
-{
-	char rec[8192], *text, *end, **lines;
-	ssize_t n;
-
-	for (;;) {
-		n = read(fd, rec, sizeof(rec) - 1);
-		if (n < 0) {
-			if (errno == EAGAIN)
-				return 0;
-			if (errno == EPIPE) {
-				log->lost = true;
-				continue;
-			}
-			if (errno == EINTR)
-				continue;
-			return -errno;
-		}
-		rec[n] = '\0';
-		/* "<prio>,<seq>,<usec>,<flags>[,...];<text>\n[ KEY=VALUE\n...]" */
-		text = strchr(rec, ';');
-		if (!text)
-			continue;
-		text++;
-		end = strchr(text, '\n');
-		if (end)
-			*end = '\0';
-		lines = realloc(log->lines, (log->cnt + 1) * sizeof(*lines));
-		if (!lines)
-			return -ENOMEM;
-		log->lines = lines;
-		log->lines[log->cnt] = strdup(text);
-		if (!log->lines[log->cnt])
-			return -ENOMEM;
-		log->cnt++;
-	}
-}
 
 /*
  * Reads the kernel log into log until it has been quiet for a second (at
@@ -281,38 +69,7 @@ static int kmsg_settle(int fd, struct klog *log)
 	return err;
 }
 
-/* Lines that start an oops (x86 page fault and #GP, and die()'s header). */
-static bool is_oops_line(const char *line)
-{
-	return strstr(line, "BUG: kernel NULL pointer dereference") ||
-	       strstr(line, "BUG: unable to handle page fault") ||
-	       strstr(line, "general protection fault") ||
-	       strstr(line, "Oops: ");
-}
-
 /* --- programs --- */
-
-struct prog_meta {
-	struct bpf_insn *insns;	/* xlated */
-	__u32 cnt;
-	char tag[2 * BPF_TAG_SIZE + 1];
-};
-
-static bool get_prog_meta(int prog_fd, struct prog_meta *m)
-{
-	struct bpf_prog_info info = {};
-	__u32 len = sizeof(info);
-	int i;
-
-	memset(m, 0, sizeof(*m));
-	if (!ASSERT_OK(bpf_prog_get_info_by_fd(prog_fd, &info, &len),
-		       "bpf_prog_get_info_by_fd"))
-		return false;
-	for (i = 0; i < BPF_TAG_SIZE; i++)
-		sprintf(m->tag + 2 * i, "%02x", info.tag[i]);
-	return ASSERT_OK(get_xlated_program(prog_fd, &m->insns, &m->cnt),
-			 "get_xlated_program");
-}
 
 /* An access through the pointer in r0, as the xlated program has it. */
 struct access {
@@ -393,19 +150,6 @@ static int test_run(int fd, bool tc)
 	return err ? -errno : 0;
 }
 
-/* Matches "bpf_prog_<tag>_<name>" at s; returns its length, or 0. */
-static size_t match_sym(const char *s, const char *tag, const char *name)
-{
-	size_t n = strlen("bpf_prog_");
-
-	if (strncmp(s, "bpf_prog_", n) || strncmp(s + n, tag, 2 * BPF_TAG_SIZE))
-		return 0;
-	n += 2 * BPF_TAG_SIZE;
-	if (s[n++] != '_' || strncmp(s + n, name, strlen(name)))
-		return 0;
-	return n + strlen(name);
-}
-
 /* --- kasan_ebpf_wild --- */
 
 /* A variant of the checks, and the program that exercises it. */
@@ -440,14 +184,6 @@ static const struct wild_addr wild_addrs[] = {
 	{ "noncanonical", 0xdead000000000000ULL, "wild-memory-access" },
 };
 
-static char msgbuf[256];
-
-static const char *msg(const char *what, const char *check)
-{
-	snprintf(msgbuf, sizeof(msgbuf), "%s: %s", what, check);
-	return msgbuf;
-}
-
 /*
  * Checks the log of one wild case: exactly one KASAN report, of the
  * expected kind, access and address, naming the program, with its
@@ -458,75 +194,44 @@ static void check_wild_log(const struct klog *log, const char *what,
 			   const struct wild_addr *w,
 			   const struct prog_meta *m, int insn)
 {
-	int i, nr_rep = 0, nr_ebpf = 0, bug = -1, ebpf = -1, oops = -1;
-	int access = -1, idx = -1, n;
-	char kind[64] = "", where[256] = "", rw[8] = "";
-	unsigned long long addr = 0;
-	const char *s, *ebpf_text = NULL;
-	size_t size = 0, len;
+	struct oops_log o;
+	int idx = -1, n = 0;
+	size_t len;
 
-	for (i = 0; i < log->cnt; i++) {
-		const char *line = log->lines[i];
-
-		s = strstr(line, "BUG: KASAN: ");
-		if (s) {
-			if (!nr_rep++) {
-				bug = i;
-				if (sscanf(s + strlen("BUG: KASAN: "), "%63s in %255s",
-					   kind, where) != 2)
-					where[0] = '\0';
-			}
-			continue;
-		}
-		s = strstr(line, "kasan_ebpf: ");
-		if (s) {
-			if (!nr_ebpf++) {
-				ebpf = i;
-				ebpf_text = s + strlen("kasan_ebpf: ");
-			}
-			continue;
-		}
-		if (bug >= 0 && access < 0 && strstr(line, " of size ") &&
-		    strstr(line, " at addr ") &&
-		    sscanf(line, "%7s of size %zu at addr %llx", rw, &size,
-			   &addr) == 3)
-			access = i;
-		if (oops < 0 && is_oops_line(line))
-			oops = i;
-	}
-
-	ASSERT_GE(oops, 0, msg(what, "the access oopsed"));
-	if (!ASSERT_EQ(nr_rep, 1, msg(what, "one KASAN report")))
+	parse_oops_log(log, &o);
+	ASSERT_GE(o.oops, 0, msg(what, "the access oopsed"));
+	if (!ASSERT_EQ(o.nr_rep, 1, msg(what, "one KASAN report")))
 		return;
-	ASSERT_STREQ(kind, w->kind, msg(what, "KASAN bug type"));
-	if (ASSERT_GE(access, 0, msg(what, "the report has the access line"))) {
-		ASSERT_STREQ(rw, v->a.write ? "Write" : "Read",
+	ASSERT_STREQ(o.kind, w->kind, msg(what, "KASAN bug type"));
+	if (ASSERT_GE(o.access, 0, msg(what, "the report has the access line"))) {
+		ASSERT_STREQ(o.rw, v->a.write ? "Write" : "Read",
 			     msg(what, "access type"));
-		ASSERT_EQ(size, v->a.size, msg(what, "access size"));
-		ASSERT_EQ(addr, w->addr, msg(what, "access address"));
+		ASSERT_EQ(o.size, v->a.size, msg(what, "access size"));
+		ASSERT_EQ(o.addr, w->addr, msg(what, "access address"));
 	}
-	len = match_sym(where, m->tag, v->prog);
-	if (!ASSERT_TRUE(len && where[len] == '+',
+	len = match_sym(o.where, m->tag, v->prog);
+	if (!ASSERT_TRUE(len && o.where[len] == '+',
 			 msg(what, "BUG line names the program")))
 		printf("%s: BUG line has '%s', expected bpf_prog_%s_%s+\n",
-		       what, where, m->tag, v->prog);
-	if (oops >= 0)
-		ASSERT_LT(bug, oops, msg(what, "the report comes before the oops"));
+		       what, o.where, m->tag, v->prog);
+	if (o.oops >= 0)
+		ASSERT_LT(o.bug, o.oops,
+			  msg(what, "the report comes before the oops"));
 
-	if (!ASSERT_EQ(nr_ebpf, 1, msg(what, "one kasan_ebpf: line")))
+	if (!ASSERT_EQ(o.nr_ebpf, 1, msg(what, "one kasan_ebpf: line")))
 		return;
-	ASSERT_GT(ebpf, bug, msg(what, "the kasan_ebpf: line follows the BUG line"));
-	if (oops >= 0)
-		ASSERT_LT(ebpf, oops,
+	ASSERT_GT(o.ebpf, o.bug,
+		  msg(what, "the kasan_ebpf: line follows the BUG line"));
+	if (o.oops >= 0)
+		ASSERT_LT(o.ebpf, o.oops,
 			  msg(what, "the kasan_ebpf: line comes before the oops"));
-	len = match_sym(ebpf_text, m->tag, v->prog);
-	n = 0;
+	len = match_sym(o.ebpf_text, m->tag, v->prog);
 	if (len)
-		n = sscanf(ebpf_text + len, " insn %d", &idx);
+		n = sscanf(o.ebpf_text + len, " insn %d", &idx);
 	if (!ASSERT_TRUE(len, msg(what, "kasan_ebpf: line names the program")) ||
 	    !ASSERT_EQ(n, 1, msg(what, "kasan_ebpf: line has 'insn <idx>'"))) {
 		printf("%s: got 'kasan_ebpf: %s', expected 'kasan_ebpf: bpf_prog_%s_%s insn %d'\n",
-		       what, ebpf_text, m->tag, v->prog, insn);
+		       what, o.ebpf_text, m->tag, v->prog, insn);
 		return;
 	}
 	ASSERT_EQ(idx, insn, msg(what, "instruction index"));
@@ -596,7 +301,7 @@ out:
 	if (kmsg >= 0)
 		close(kmsg);
 	bpf_link__destroy(link);
-	free(m.insns);
+	put_prog_meta(&m);
 	kasan_ebpf_crash__destroy(skel);
 }
 
@@ -630,7 +335,7 @@ static void test_rcu_gp(void)
 	skel = load_prog("wild_few", 1, &fd, &m);
 	if (!skel)
 		return;
-	free(m.insns);
+	put_prog_meta(&m);
 	ASSERT_OK(read_int_file(TESTMOD_REFCNT, &during), "read " TESTMOD_REFCNT);
 	ASSERT_GT(during, before, "the loaded program holds the module");
 	kasan_ebpf_crash__destroy(skel);
@@ -660,7 +365,7 @@ void serial_test_kasan_ebpf_wild(void)
 		       "read " OOPS_SYSCTL) ||
 	    !ASSERT_TRUE(cmdline_has("kasan_multi_shot"),
 			 "kernel booted with kasan_multi_shot") ||
-	    !load_testmod())
+	    !ensure_testmod())
 		return;
 	/* An oops must kill the task, not the kernel (CONFIG_PANIC_ON_OOPS). */
 	if (!set_sysctl(OOPS_SYSCTL, 0))
@@ -699,7 +404,7 @@ void serial_test_kasan_ebpf_panic(void)
 	    !ASSERT_EQ(val, 1, "kernel booted with panic_on_warn=1") ||
 	    !ASSERT_FALSE(cmdline_has("kasan_multi_shot"),
 			  "kernel booted without kasan_multi_shot") ||
-	    !load_testmod())
+	    !ensure_testmod())
 		return;
 	skel = load_prog("crash_uaf", 1, &fd, &m);
 	if (!skel)
@@ -716,6 +421,6 @@ void serial_test_kasan_ebpf_panic(void)
 		ASSERT_FAIL("the kernel did not panic after KASAN's report");
 		planted_end("panic-uaf");
 	}
-	free(m.insns);
+	put_prog_meta(&m);
 	kasan_ebpf_crash__destroy(skel);
 }

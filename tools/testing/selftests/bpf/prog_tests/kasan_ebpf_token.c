@@ -39,7 +39,6 @@
  * affiliates), reduced to what this test needs.
  */
 #define _GNU_SOURCE
-#include <fcntl.h>
 #include <sched.h>
 #include <sys/socket.h>
 #include <sys/syscall.h>
@@ -47,11 +46,8 @@
 #include <linux/mount.h>
 #include <bpf/btf.h>
 #include <test_progs.h>
+#include "kasan_ebpf_common.h"
 
-#define KASAN_SYSCTL	"/proc/sys/net/core/bpf_jit_kasan"
-#define OOPS_SYSCTL	"/proc/sys/kernel/panic_on_oops"
-#define TESTMOD		"bpf_kasan_testmod"
-#define TESTMOD_KO	"bpf_kasan_testmod.ko"
 #define WILD_KFUNC	"bpf_kasan_wild"
 #define FENTRY_FUNC	"bpf_fentry_test1"
 #define WILD_ADDR	0xdead000000000000ULL
@@ -59,111 +55,7 @@
 #define WILD_SIZE	8
 #define LABEL		"wild-token"
 
-/* --- files, the command line, the module --- */
-
-static int read_int_file(const char *path, int *val)
-{
-	char buf[32] = {};
-	int fd, n;
-
-	fd = open(path, O_RDONLY | O_CLOEXEC);
-	if (fd < 0)
-		return -errno;
-	n = read(fd, buf, sizeof(buf) - 1);
-	if (n < 0)
-		n = -errno;
-	close(fd);
-	if (n < 0)
-		return n;
-	return sscanf(buf, "%d", val) == 1 ? 0 : -EINVAL;
-}
-
-/* Returns 0, or -errno of the failed open() or write(). */
-static int write_str_file(const char *path, const char *s)
-{
-	ssize_t len = strlen(s), n;
-	int fd, err = 0;
-
-	fd = open(path, O_WRONLY | O_CLOEXEC);
-	if (fd < 0)
-		return -errno;
-	n = write(fd, s, len);
-	if (n < 0)
-		err = -errno;
-	else if (n != len)
-		err = -EIO;
-	close(fd);
-	return err;
-}
-
-static bool set_sysctl(const char *path, int val)
-{
-	char buf[16];
-
-	snprintf(buf, sizeof(buf), "%d", val);
-	return ASSERT_OK(write_str_file(path, buf), path);
-}
-
-/* Whether the kernel command line has the word param. */
-static bool cmdline_has(const char *param)
-{
-	char cmdline[4096] = {}, *word, *state = NULL;
-	int fd, n;
-
-	fd = open("/proc/cmdline", O_RDONLY | O_CLOEXEC);
-	if (fd < 0)
-		return false;
-	n = read(fd, cmdline, sizeof(cmdline) - 1);
-	close(fd);
-	if (n <= 0)
-		return false;
-	for (word = strtok_r(cmdline, " \n", &state); word;
-	     word = strtok_r(NULL, " \n", &state))
-		if (!strcmp(word, param))
-			return true;
-	return false;
-}
-
-/* Reads "<key>:\t<value>" from the fdinfo of fd. */
-static long read_fdinfo(int fd, const char *key)
-{
-	char path[64], line[256];
-	size_t len = strlen(key);
-	long val = -1;
-	FILE *f;
-
-	snprintf(path, sizeof(path), "/proc/self/fdinfo/%d", fd);
-	f = fopen(path, "re");
-	if (!f)
-		return -1;
-	while (fgets(line, sizeof(line), f)) {
-		if (!strncmp(line, key, len) && line[len] == ':') {
-			if (sscanf(line + len + 1, "%ld", &val) != 1)
-				val = -1;
-			break;
-		}
-	}
-	fclose(f);
-	return val;
-}
-
-/*
- * Loads bpf_kasan_testmod.ko from the current directory, if it is not
- * loaded yet. Never unloaded here: the program the oops kills holds a
- * reference on the module.
- */
-static bool load_testmod(void)
-{
-	int fd, err = 0;
-
-	fd = open(TESTMOD_KO, O_RDONLY | O_CLOEXEC);
-	if (!ASSERT_OK_FD(fd, "open " TESTMOD_KO))
-		return false;
-	if (finit_module(fd, "", 0))
-		err = -errno;
-	close(fd);
-	return err == -EEXIST || ASSERT_OK(err, "load " TESTMOD_KO);
-}
+/* --- BTF --- */
 
 /*
  * Returns an fd of the kernel BTF object called name (a module's) and its
@@ -226,92 +118,6 @@ out:
 	btf__free(mod);
 	btf__free(vmlinux);
 	return ok;
-}
-
-/* --- the kernel log (as in prog_tests/kasan_ebpf.c) --- */
-
-/* The lines that tell scripts/check-console.py which splats were meant. */
-static void planted_begin(void)
-{
-	ASSERT_OK(write_str_file("/dev/kmsg",
-				 "kasan_ebpf-planted: begin " LABEL " kasan,oops\n"),
-		  "write the planted begin line");
-}
-
-static void planted_end(void)
-{
-	ASSERT_OK(write_str_file("/dev/kmsg", "kasan_ebpf-planted: end " LABEL "\n"),
-		  "write the planted end line");
-}
-
-struct klog {
-	char **lines;
-	int cnt;
-	bool lost;	/* records overwritten before they were read */
-};
-
-static void klog_free(struct klog *log)
-{
-	int i;
-
-	for (i = 0; i < log->cnt; i++)
-		free(log->lines[i]);
-	free(log->lines);
-	memset(log, 0, sizeof(*log));
-}
-
-/* A cursor at the end of the log: never clears it. */
-static int kmsg_open(void)
-{
-	int fd;
-
-	fd = open("/dev/kmsg", O_RDONLY | O_NONBLOCK | O_CLOEXEC);
-	if (fd < 0)
-		return -errno;
-	if (lseek(fd, 0, SEEK_END) < 0) {
-		close(fd);
-		return -errno;
-	}
-	return fd;
-}
-
-/* Appends the text of every record logged since the cursor, one line each. */
-static int kmsg_read(int fd, struct klog *log)
-{
-	char rec[8192], *text, *end, **lines;
-	ssize_t n;
-
-	for (;;) {
-		n = read(fd, rec, sizeof(rec) - 1);
-		if (n < 0) {
-			if (errno == EAGAIN)
-				return 0;
-			if (errno == EPIPE) {
-				log->lost = true;
-				continue;
-			}
-			if (errno == EINTR)
-				continue;
-			return -errno;
-		}
-		rec[n] = '\0';
-		/* "<prio>,<seq>,<usec>,<flags>[,...];<text>\n[ KEY=VALUE\n...]" */
-		text = strchr(rec, ';');
-		if (!text)
-			continue;
-		text++;
-		end = strchr(text, '\n');
-		if (end)
-			*end = '\0';
-		lines = realloc(log->lines, (log->cnt + 1) * sizeof(*lines));
-		if (!lines)
-			return -ENOMEM;
-		log->lines = lines;
-		log->lines[log->cnt] = strdup(text);
-		if (!log->lines[log->cnt])
-			return -ENOMEM;
-		log->cnt++;
-	}
 }
 
 /* --- messages between the parent and the child --- */
@@ -646,26 +452,6 @@ static bool get_expect(int prog_fd, struct expect *e)
 	return ASSERT_EQ(n, 1, "the wild load in the xlated program");
 }
 
-/* Lines that start an oops (x86 page fault and #GP, and die()'s header). */
-static bool is_oops_line(const char *line)
-{
-	return strstr(line, "BUG: kernel NULL pointer dereference") ||
-	       strstr(line, "BUG: unable to handle page fault") ||
-	       strstr(line, "general protection fault") ||
-	       strstr(line, "Oops: ");
-}
-
-/* Matches "bpf_prog_<tag>_F" at s; returns its length, or 0. */
-static size_t match_sym(const char *s, const char *tag)
-{
-	size_t n = strlen("bpf_prog_");
-
-	if (strncmp(s, "bpf_prog_", n) || strncmp(s + n, tag, 2 * BPF_TAG_SIZE))
-		return 0;
-	n += 2 * BPF_TAG_SIZE;
-	return strncmp(s + n, "_F", 2) ? 0 : n + 2;
-}
-
 /*
  * Exactly one KASAN report, a wild-memory-access read of 8 bytes at
  * WILD_ADDR in the subprogram, its kasan_ebpf: line with the wild load's
@@ -673,75 +459,42 @@ static size_t match_sym(const char *s, const char *tag)
  */
 static void check_log(const struct klog *log, const struct expect *e)
 {
-	int i, nr_rep = 0, nr_ebpf = 0, bug = -1, ebpf = -1, oops = -1;
-	int access = -1, gpf = -1, idx = -1;
-	char kind[64] = "", where[256] = "", rw[8] = "";
-	const char *s, *ebpf_text = "";
-	unsigned long long addr = 0;
-	size_t size = 0, len;
+	struct oops_log o;
+	int i, idx = -1, n = 0;
+	size_t len;
 
-	for (i = 0; i < log->cnt; i++) {
-		const char *line = log->lines[i];
-
-		s = strstr(line, "BUG: KASAN: ");
-		if (s) {
-			if (!nr_rep++) {
-				bug = i;
-				if (sscanf(s + strlen("BUG: KASAN: "), "%63s in %255s",
-					   kind, where) != 2)
-					where[0] = '\0';
-			}
-			continue;
-		}
-		s = strstr(line, "kasan_ebpf: ");
-		if (s) {
-			if (!nr_ebpf++) {
-				ebpf = i;
-				ebpf_text = s + strlen("kasan_ebpf: ");
-			}
-			continue;
-		}
-		if (bug >= 0 && access < 0 && strstr(line, " of size ") &&
-		    strstr(line, " at addr ") &&
-		    sscanf(line, "%7s of size %zu at addr %llx", rw, &size,
-			   &addr) == 3)
-			access = i;
-		if (oops < 0 && is_oops_line(line))
-			oops = i;
-		if (gpf < 0 && strstr(line, "general protection fault"))
-			gpf = i;
-	}
-
-	if (!ASSERT_GE(gpf, 0, "the access oopsed: general protection fault"))
+	parse_oops_log(log, &o);
+	if (!ASSERT_GE(o.gpf, 0, "the access oopsed: general protection fault"))
 		return;
-	if (!ASSERT_EQ(nr_rep, 1, "one KASAN report")) {
+	if (!ASSERT_EQ(o.nr_rep, 1, "one KASAN report")) {
 		/* Before the fix: the check's own shadow read oopsed. */
-		for (i = oops; i >= 0 && i < log->cnt && i < oops + 8; i++)
+		for (i = o.oops; i >= 0 && i < log->cnt && i < o.oops + 8; i++)
 			printf("%s: kernel: %s\n", LABEL, log->lines[i]);
 		return;
 	}
-	ASSERT_STREQ(kind, WILD_KIND, "KASAN bug type");
-	if (ASSERT_GE(access, 0, "the report has the access line")) {
-		ASSERT_STREQ(rw, "Read", "access type");
-		ASSERT_EQ(size, WILD_SIZE, "access size");
-		ASSERT_EQ(addr, WILD_ADDR, "access address");
+	ASSERT_STREQ(o.kind, WILD_KIND, "KASAN bug type");
+	if (ASSERT_GE(o.access, 0, "the report has the access line")) {
+		ASSERT_STREQ(o.rw, "Read", "access type");
+		ASSERT_EQ(o.size, WILD_SIZE, "access size");
+		ASSERT_EQ(o.addr, WILD_ADDR, "access address");
 	}
-	len = match_sym(where, e->tag);
-	if (!ASSERT_TRUE(len && where[len] == '+',
+	len = match_sym(o.where, e->tag, "F");
+	if (!ASSERT_TRUE(len && o.where[len] == '+',
 			 "BUG line names the subprogram"))
 		printf("%s: BUG line has '%s', expected bpf_prog_%s_F+\n",
-		       LABEL, where, e->tag);
-	ASSERT_LT(bug, oops, "the report comes before the oops");
-	if (!ASSERT_EQ(nr_ebpf, 1, "one kasan_ebpf: line"))
+		       LABEL, o.where, e->tag);
+	ASSERT_LT(o.bug, o.oops, "the report comes before the oops");
+	if (!ASSERT_EQ(o.nr_ebpf, 1, "one kasan_ebpf: line"))
 		return;
-	ASSERT_GT(ebpf, bug, "the kasan_ebpf: line follows the BUG line");
-	ASSERT_LT(ebpf, oops, "the kasan_ebpf: line comes before the oops");
-	len = match_sym(ebpf_text, e->tag);
+	ASSERT_GT(o.ebpf, o.bug, "the kasan_ebpf: line follows the BUG line");
+	ASSERT_LT(o.ebpf, o.oops, "the kasan_ebpf: line comes before the oops");
+	len = match_sym(o.ebpf_text, e->tag, "F");
+	if (len)
+		n = sscanf(o.ebpf_text + len, " insn %d", &idx);
 	if (!ASSERT_TRUE(len, "kasan_ebpf: line names the subprogram") ||
-	    !ASSERT_EQ(sscanf(ebpf_text + len, " insn %d", &idx), 1,
-		       "kasan_ebpf: line has 'insn <idx>'")) {
+	    !ASSERT_EQ(n, 1, "kasan_ebpf: line has 'insn <idx>'")) {
 		printf("%s: got 'kasan_ebpf: %s', expected 'kasan_ebpf: bpf_prog_%s_F insn %d'\n",
-		       LABEL, ebpf_text, e->tag, e->insn);
+		       LABEL, o.ebpf_text, e->tag, e->insn);
 		return;
 	}
 	ASSERT_EQ(idx, e->insn, "instruction index");
@@ -809,13 +562,13 @@ out:
 	kmsg = kmsg_open();
 	if (!ASSERT_OK_FD(kmsg, "open /dev/kmsg"))
 		goto cleanup;
-	planted_begin();
+	planted_begin(LABEL, "kasan,oops");
 	status = run_in_child(prog_fd);
 	if (status != -1 &&
 	    !ASSERT_TRUE(WIFSIGNALED(status), "the oops killed the runner"))
 		printf("%s: runner exited with %d (2: BPF_PROG_TEST_RUN failed, 3: it returned)\n",
 		       LABEL, WIFEXITED(status) ? WEXITSTATUS(status) : -1);
-	planted_end();
+	planted_end(LABEL);
 	if (ASSERT_OK(kmsg_read(kmsg, &log), "read /dev/kmsg") &&
 	    ASSERT_FALSE(log.lost, "kernel log records lost"))
 		check_log(&log, &e);
@@ -845,7 +598,7 @@ void serial_test_kasan_ebpf_wild_token(void)
 		       "read " KASAN_SYSCTL) ||
 	    !ASSERT_OK(read_int_file(OOPS_SYSCTL, &saved_oops),
 		       "read " OOPS_SYSCTL) ||
-	    !load_testmod())
+	    !ensure_testmod())
 		return;
 	btf_fd = open_kernel_btf(TESTMOD, &btf_id);
 	if (!ASSERT_OK_FD(btf_fd, "open the BTF of " TESTMOD))

@@ -49,7 +49,7 @@ struct {
 
 /* One access through p, in the exact instruction form given by 'insn'. */
 #define ACCESS(p, insn, offset)						\
-	do {								\
+	({								\
 		asm volatile ("r1 = %[ptr];"				\
 			      "r2 = 1;"					\
 			      "r0 = 0;"					\
@@ -57,14 +57,14 @@ struct {
 			      :						\
 			      : [ptr]"r"(p), [off]"i"(offset)		\
 			      : "r0", "r1", "r2", "memory");		\
-	} while (0)
+	})
 
 /*
  * The same through r1 = p + move, for an access at 'at' from p: its insn
  * has the negative offset -noff, noff = move - at.
  */
 #define ACCESS_MOVED(p, move, insn, at)					\
-	do {								\
+	({								\
 		asm volatile ("r1 = %[ptr];"				\
 			      "r1 += %[mv];"				\
 			      "r2 = 1;"					\
@@ -74,7 +74,7 @@ struct {
 			      : [ptr]"r"(p), [mv]"i"(move),		\
 				[noff]"i"((move) - (at))		\
 			      : "r0", "r1", "r2", "memory");		\
-	} while (0)
+	})
 
 /* The access of kasan_forms' form f, at KASAN_FORM_OFF(f). */
 #define FORM_ACCESS(p, f, insn)	ACCESS(p, insn, KASAN_FORM_OFF(f))
