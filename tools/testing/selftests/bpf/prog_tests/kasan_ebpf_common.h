@@ -111,6 +111,27 @@ static inline bool cmdline_has(const char *param)
 }
 
 /**
+ * skip_unless_job() - skip a test outside the guest job it was written for
+ * @test: the test's name, for the message
+ * @job: the job, as kasan_ebpf.job=<job> on the kernel command line
+ * @why: what the test does to the kernel that keeps it out of other runs
+ *
+ * Return: true if the test must not run (it was marked skipped).
+ */
+static inline bool skip_unless_job(const char *test, const char *job,
+				   const char *why)
+{
+	char param[64];
+
+	snprintf(param, sizeof(param), "kasan_ebpf.job=%s", job);
+	if (cmdline_has(param))
+		return false;
+	printf("%s:SKIP: only in the guest job '%s': %s\n", test, job, why);
+	test__skip();
+	return true;
+}
+
+/**
  * read_fdinfo() - read a number from the fdinfo of a file descriptor
  * @fd: the file descriptor, e.g. of a program
  * @key: the key of the line "<key>:\t<value>"

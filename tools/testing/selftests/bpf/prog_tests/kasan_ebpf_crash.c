@@ -353,12 +353,8 @@ void serial_test_kasan_ebpf_wild(void)
 {
 	int saved_kasan, saved_oops, i;
 
-	if (!cmdline_has("kasan_ebpf.job=wild")) {
-		printf("%s:SKIP: only in the guest job 'wild': its accesses oops the kernel\n",
-		       __func__);
-		test__skip();
+	if (skip_unless_job(__func__, "wild", "its accesses oops the kernel"))
 		return;
-	}
 	if (!ASSERT_OK(read_int_file(KASAN_SYSCTL, &saved_kasan),
 		       "read " KASAN_SYSCTL) ||
 	    !ASSERT_OK(read_int_file(OOPS_SYSCTL, &saved_oops),
@@ -393,12 +389,8 @@ void serial_test_kasan_ebpf_panic(void)
 	struct prog_meta m = {};
 	int fd, insn, val = -1;
 
-	if (!cmdline_has("kasan_ebpf.job=panic")) {
-		printf("%s:SKIP: only in the guest job 'panic': it panics the kernel\n",
-		       __func__);
-		test__skip();
+	if (skip_unless_job(__func__, "panic", "it panics the kernel"))
 		return;
-	}
 	/* With kasan_multi_shot, KASAN never panics on warn. */
 	if (!ASSERT_OK(read_int_file(WARN_SYSCTL, &val), "read " WARN_SYSCTL) ||
 	    !ASSERT_EQ(val, 1, "kernel booted with panic_on_warn=1") ||

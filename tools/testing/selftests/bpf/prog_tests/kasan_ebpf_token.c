@@ -588,12 +588,8 @@ void serial_test_kasan_ebpf_wild_token(void)
 	__u32 btf_id;
 	pid_t pid;
 
-	if (!cmdline_has("kasan_ebpf.job=wild")) {
-		printf("%s:SKIP: runs only in the guest job 'wild' (kasan_ebpf.job=wild)\n",
-		       __func__);
-		test__skip();
+	if (skip_unless_job(__func__, "wild", "its access oopses the kernel"))
 		return;
-	}
 	if (!ASSERT_OK(read_int_file(KASAN_SYSCTL, &saved_kasan),
 		       "read " KASAN_SYSCTL) ||
 	    !ASSERT_OK(read_int_file(OOPS_SYSCTL, &saved_oops),
