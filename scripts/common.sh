@@ -10,9 +10,23 @@ SRC=$OUT/linux			# pristine + our series + our new files
 BUILD=$OUT/build		# kbuild O= directory
 SELFTESTS=$OUT/selftests	# selftests/bpf OUTPUT= directory
 
-# The kernel base the series is tested on (issue: pin it, warn on fallback).
-KSRC_PKG=linux-source-6.12
-KSRC_VERSION=6.12.117-1~deb12u1
+# The kernel base the series is tested on (issue: pin it, warn on fallback):
+# Debian's linux-source-7.3 from trixie-backports (arch all, installable on
+# bookworm). setup.sh downloads its .deb into $KSRC_DL with a private apt
+# configuration (the system's apt sources are left alone) and records the
+# version it got in $KSRC_DL/$KSRC_PKG.version; prepare-src.sh unpacks the
+# tarball (usr/src/$KSRC_PKG.tar.xz) from that .deb.
+KSRC_PKG=linux-source-7.3
+KSRC_VERSION=7.3.4-1~bpo13+1
+KSRC_SUITE=trixie-backports
+KSRC_MIRROR=${KSRC_MIRROR:-http://deb.debian.org/debian}
+KSRC_KEYRING=/usr/share/keyrings/debian-archive-keyring.gpg
+KSRC_DL=$OUT/dl
+
+# ksrc_deb VERSION: the path of the downloaded .deb of $KSRC_PKG VERSION.
+ksrc_deb() {
+	echo "$KSRC_DL/${KSRC_PKG}_${1//:/%3a}_all.deb"
+}
 BINDGEN_VERSION=0.73.2
 BINDGEN=${BINDGEN:-$HOME/.cargo/bin/bindgen}
 # cargo: rustup's, even if the caller's PATH lacks ~/.cargo/bin, else

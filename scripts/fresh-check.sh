@@ -15,8 +15,10 @@
 # namespace (unshare), so the host never sees them, and they are unmounted
 # on exit, failure included; rm -rf of the root cannot reach the host's /dev.
 # QEMU runs under TCG, so the root needs no /dev/kvm. The root's apt gets
-# the host's bookworm sources (with -updates and -security, where the pinned
-# kernel source and rustc-web 1.96 come from) and the host's local CAs.
+# the host's bookworm sources (with -updates and -security, where rustc-web
+# 1.96 comes from) and the host's local CAs; setup.sh downloads the kernel
+# source (linux-source-7.3, trixie-backports) itself, with its own apt
+# configuration, verified with the root's debian-archive-keyring.
 #
 # Options (environment or make variables):
 #   FRESH_DIR=<dir>      where the root and logs go (default out/fresh)
@@ -169,7 +171,7 @@ stage debootstrap debootstrap --variant=minbase --include=make "$SUITE" \
 	"$ROOT" "$MIRROR" || die "debootstrap failed"
 
 # The root's apt sees what the host's sees for bookworm (the point release
-# and security updates the pinned kernel source and rustc-web come from).
+# and security updates rustc-web comes from).
 {
 	for s in "${SOURCES[@]}"; do
 		echo "deb ${s% *} ${s#* } main"

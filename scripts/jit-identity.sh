@@ -8,7 +8,9 @@
 #  - pristine/build: the unpacked Debian source out/pristine, unpatched (an
 #    O= build: the source tree is only read, and checked to stay so);
 #  - off/build: the source with the series of the repo's HEAD commit,
-#    prepared by a git worktree of HEAD (repo/) into off/linux;
+#    prepared by a git worktree of HEAD (repo/) into off/linux, from
+#    off/pristine, a copy of out/pristine (HEAD must target the same
+#    kernel: commit a port before running this);
 # both from the main kernel's .config (out/build/.config, copied when this
 # runs) with CONFIG_KASAN_EBPF disabled, and fails unless the two .config
 # files are equal apart from that symbol. Then boots each kernel (QEMU TCG)
@@ -46,6 +48,11 @@ LIBBPF_INC=$SELFTESTS/tools/include
 LOGS=$IDENT/logs
 JOBS=${JOBS:-3}
 NICE=(nice -n 10)
+# The LLVM the kernel and the selftests are built with (LLVM=-<version>).
+LLVM_STRIP=llvm-strip
+for v in "${KMAKE_VARS[@]}"; do
+	[[ "$v" == LLVM=-* ]] && LLVM_STRIP=llvm-strip${v#LLVM=}
+done
 
 step() { log "jit-identity: $*"; }
 
@@ -69,6 +76,30 @@ prepare_off_source() {
 	   [ -n "$(git -C "$TOP" ls-files --others --exclude-standard -- patches arch kernel mm lib net include)" ]; then
 		warn "the repo has uncommitted changes to the series; off/ uses HEAD's, not them"
 	fi
+	# HEAD's prepare-src.sh prepares the kernel HEAD's common.sh names:
+	# it must be the one pristine/ is built from.
+	local head_pkg
+	head_pkg=$(sed -n 's/^KSRC_PKG=//p' "$IDENT/repo/scripts/common.sh")
+	[ "$head_pkg" = "$KSRC_PKG" ] ||
+		die "HEAD's series targets ${head_pkg:-?}, out/pristine is $KSRC_PKG: commit the port first"
+	# Its unpacked source (off/pristine, which prepare-src.sh copies to
+	# off/linux) is a copy of out/pristine, when that is of another version
+	# or missing: prepare-src.sh would otherwise unpack the .deb from
+	# off/dl, which only setup.sh fills (out/dl). A copy, not hard links:
+	# out/pristine must stay untouched whatever happens to off/.
+	local want
+	want=$(cat "$PRISTINE/.kasan-ebpf-pkg" 2>/dev/null) ||
+		die "$PRISTINE/.kasan-ebpf-pkg is missing: make source"
+	if [ "$(cat "$IDENT/off/pristine/.kasan-ebpf-pkg" 2>/dev/null)" != "$want" ]; then
+		step "off: copying $PRISTINE ($want) to $IDENT/off/pristine"
+		rm -rf "$IDENT/off/pristine" "$IDENT/off/linux"
+		mkdir -p "$IDENT/off"
+		cp -a "$PRISTINE" "$IDENT/off/pristine"
+	fi
+	# The version prepare-src.sh expects: the one setup.sh recorded, if any.
+	if [ -d "$KSRC_DL" ]; then
+		ln -sfn "$KSRC_DL" "$IDENT/off/dl"
+	fi
 	OUT=$IDENT/off run_logged prepare-off "$IDENT/repo/scripts/prepare-src.sh"
 	# A fix to try on top of HEAD's series (a diff against the prepared
 	# tree), e.g. to measure a proposed change before it is committed.
@@ -86,8 +117,16 @@ prepare_off_source() {
 # Kbuild keeps include/config/auto.conf: copying an identical .config is a
 # no-op for the build; a changed one rebuilds what depends on what changed.
 configure_tree() {
-	local name=$1 src=$2 bld=$3
+	local name=$1 src=$2 bld=$3 pkg
+	# A build directory of another kernel version goes: the new source's
+	# files may be older than its objects, which kbuild would then keep.
+	pkg=$(cat "$src/.kasan-ebpf-pkg" 2>/dev/null || echo unknown)
+	if [ -d "$bld" ] && [ "$(cat "$bld/.kasan-ebpf-pkg" 2>/dev/null)" != "$pkg" ]; then
+		step "$name: $bld was built from another source than $pkg: removing it"
+		rm -rf "$bld"
+	fi
 	mkdir -p "$bld"
+	echo "$pkg" > "$bld/.kasan-ebpf-pkg"
 	if ! cmp -s "$IDENT/config.base" "$bld/.config.base"; then
 		cp "$IDENT/config.base" "$bld/.config"
 		cp "$IDENT/config.base" "$bld/.config.base"
@@ -185,7 +224,7 @@ make_initramfs() {
 		mkdir -p "$objs" "$g/snapshot"
 		for f in "$OBJS_FROM"/*.bpf.o; do
 			[ -f "$f" ] || continue
-			llvm-strip-19 -g -o "$objs/$(basename "$f")" "$f"
+			"$LLVM_STRIP" -g -o "$objs/$(basename "$f")" "$f"
 		done
 		n=$(ls "$objs" | wc -l)
 		[ "$n" -gt 0 ] || die "no $OBJS_FROM/*.bpf.o: make selftests first"

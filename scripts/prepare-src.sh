@@ -11,24 +11,30 @@
 # restored from pristine (or removed, if it was new).
 . "$(dirname "$0")/common.sh"
 
-TARBALL=/usr/src/$KSRC_PKG.tar.xz
-[ -f "$TARBALL" ] || die "$TARBALL is missing: run scripts/setup.sh"
-have=$(dpkg-query -W -f='${Version}' "$KSRC_PKG")
+# The kernel source setup.sh downloaded: the pinned version, or the newest
+# 7.3.x if the pin is gone from the archive (setup.sh warned then).
+have=$(cat "$KSRC_DL/$KSRC_PKG.version" 2>/dev/null || echo "$KSRC_VERSION")
+DEB=$(ksrc_deb "$have")
 [ "$have" = "$KSRC_VERSION" ] ||
 	warn "kernel source is $KSRC_PKG $have, the series is tested on $KSRC_VERSION"
 
 # Top-level directories of the repo that mirror kernel paths.
 KPATHS=(arch kernel mm lib net tools Documentation include)
 # Files removed from the prepared tree, each for a reason given here:
-# - Debian's 6.12.117 ships this test without progs/cgroup_skb_direct_packet_
-#   access.c, which it includes, so test_progs would not build with it.
-DROP=(tools/testing/selftests/bpf/prog_tests/bpf_attr_size.c)
+# (none on 7.3: Debian's 6.12.117 shipped prog_tests/bpf_attr_size.c without
+# the progs/cgroup_skb_direct_packet_access.c it includes; 7.3 has both.)
+DROP=()
 
 if [ "$(cat "$PRISTINE/.kasan-ebpf-pkg" 2>/dev/null)" != "$have" ]; then
-	log "unpacking $TARBALL ($have) into $PRISTINE"
+	[ -f "$DEB" ] && [ -f "$DEB.sha256" ] ||
+		die "$DEB is missing: run scripts/setup.sh"
+	(cd "$KSRC_DL" && sha256sum -c --quiet "$DEB.sha256") ||
+		die "$DEB does not match $DEB.sha256: delete both and run scripts/setup.sh"
+	log "unpacking usr/src/$KSRC_PKG.tar.xz of $DEB into $PRISTINE"
 	rm -rf "$PRISTINE" "$SRC"
 	mkdir -p "$PRISTINE"
-	tar -xf "$TARBALL" -C "$PRISTINE" --strip-components=1
+	dpkg-deb --fsys-tarfile "$DEB" | tar -xOf - "./usr/src/$KSRC_PKG.tar.xz" |
+		tar -xJf - -C "$PRISTINE" --strip-components=1
 	echo "$have" > "$PRISTINE/.kasan-ebpf-pkg"
 fi
 if [ ! -f "$SRC/.kasan-ebpf-touched" ]; then

@@ -2,12 +2,14 @@
 
 //! Decodes what the emitter produces with iced-x86 and checks the exact
 //! instructions and their sizes; checks which BPF instructions are
-//! instrumented.
+//! instrumented (Linux 7.3: `BPF_REG_AX` is 12, `BPF_REG_PARAMS` 11 is
+//! never checked, `BPF_LOAD_ACQ` and `BPF_STORE_REL` are).
 
 use iced_x86::{Decoder, DecoderOptions, Formatter, IntelFormatter};
 use kasan_ebpf_host::asm::Asm;
 use kasan_ebpf_host::emit::{self, Config, Mode, Plain, Site};
-use kasan_ebpf_host::insn::{op, Access, BpfInsn, BpfReg};
+use kasan_ebpf_host::forms::{self, AX, PARAMS};
+use kasan_ebpf_host::insn::{count_checks, op, Access, BpfInsn, BpfReg, StackOnly};
 
 const IP: u64 = 0xffff_ffff_c000_1000;
 const TAIL: u64 = IP + 0x800;
@@ -94,8 +96,8 @@ fn inline_fast_path_is_five_instructions() {
         ["lea r11,[r13-4]", "shr r11,3", "cmp byte ptr [r11+r12],0"]
     );
     assert_eq!(code.len(), 20);
-    // AX (r10), a 32-bit displacement.
-    let (code, _) = check(&c, 11, i16::MIN, 4, false);
+    // AX (BPF register 12, r10), a 32-bit displacement.
+    let (code, _) = check(&c, AX, i16::MIN, 4, false);
     assert_eq!(disasm(&code, IP)[0], "lea r11,[r10-0x8000]");
 }
 
@@ -253,9 +255,313 @@ fn which_instructions_are_checked() {
             "{code:#x}"
         );
     }
-    // A register the JIT does not have.
+    // Registers the JIT does not have: BPF_REG_PARAMS, and 13 to 15.
+    for reg in [PARAMS, 13, 14, 15] {
+        let ldx = BpfInsn::new(op::LDX | op::MEM | op::W, 0, reg, 0, 0);
+        let stx = BpfInsn::new(op::STX | op::MEM | op::W, reg, 0, 0, 0);
+        let acq = forms::load_acq(4, 0, reg, 0);
+        let rel = forms::store_rel(4, reg, 0, 0);
+        for i in [ldx, stx, acq, rel] {
+            assert_eq!(Access::of(&i), None, "{i:?}");
+        }
+    }
+    // AX is one the JIT has.
     assert_eq!(
-        Access::of(&BpfInsn::new(op::LDX | op::MEM | op::W, 0, 12, 0, 0)),
-        None
+        Access::of(&BpfInsn::new(op::LDX | op::MEM | op::W, 0, AX, 0, 0)),
+        Some(Access {
+            base: BpfReg::AX,
+            off: 0,
+            size: 4,
+            write: false
+        })
     );
+}
+
+/// `include/linux/filter.h` of Linux 7.3: `BPF_REG_PARAMS` is
+/// `MAX_BPF_REG` (11), `BPF_REG_AX` `MAX_BPF_REG + 1` (12), and the x86
+/// JIT maps AX to r10 (`reg2hex[BPF_REG_AX] = 2`, with the REX.B bit).
+#[test]
+fn register_numbers_are_those_of_linux_7_3() {
+    assert_eq!(BpfReg::AX.num(), 12);
+    assert_eq!(BpfReg::AX.num(), AX);
+    assert_eq!(BpfReg::new(AX), Some(BpfReg::AX));
+    assert_eq!(BpfReg::FP.num(), 10);
+    assert_eq!(BpfReg::new(PARAMS), None);
+    let nums: Vec<u8> = BpfReg::ALL.iter().map(|r| r.num()).collect();
+    assert_eq!(nums, [0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 12]);
+    for n in 0..=255u8 {
+        let want = n <= 10 || n == 12;
+        assert_eq!(BpfReg::new(n).is_some(), want, "register {n}");
+    }
+    // The x86 registers, by name, as iced-x86 decodes them.
+    for r in BpfReg::ALL {
+        let (code, _) = check(&cfg(Mode::Inline, true, 10), r.num(), 8, 8, false);
+        let want = format!("lea r11,[{}+8]", x86_name(r.num()));
+        assert_eq!(disasm(&code, IP)[0], want, "BPF register {}", r.num());
+    }
+}
+
+#[test]
+fn opcode_constants_are_the_kernels() {
+    // include/uapi/linux/bpf.h, include/linux/filter.h.
+    assert_eq!(op::LOAD_ACQ, 0x100);
+    assert_eq!(op::STORE_REL, 0x110);
+    assert_eq!(op::PROBE_MEM32SX, 0xc0);
+    assert_eq!(op::ATOMIC, 0xc0);
+    assert_eq!(
+        (
+            op::PROBE_MEM,
+            op::PROBE_MEMSX,
+            op::PROBE_MEM32,
+            op::PROBE_ATOMIC
+        ),
+        (0x20, 0x40, 0xa0, 0xe0)
+    );
+}
+
+/// `reg2hex[]` of arch/x86/net/bpf_jit_comp.c, by register name.
+fn x86_name(bpf: u8) -> &'static str {
+    match bpf {
+        0 => "rax",
+        1 => "rdi",
+        2 => "rsi",
+        3 => "rdx",
+        4 => "rcx",
+        5 => "r8",
+        6 => "rbx",
+        7 => "r13",
+        8 => "r14",
+        9 => "r15",
+        10 => "rbp",
+        12 => "r10",
+        _ => panic!("BPF register {bpf} has no x86 register"),
+    }
+}
+
+/// `[reg+off]` as iced-x86 formats it (small numbers in decimal).
+fn mem(bpf: u8, off: i16) -> String {
+    let n = x86_name(bpf);
+    let (sign, abs) = if off < 0 {
+        ('-', -(off as i32))
+    } else {
+        ('+', off as i32)
+    };
+    match abs {
+        0 => format!("[{n}]"),
+        1..=9 => format!("[{n}{sign}{abs}]"),
+        _ => format!("[{n}{sign}0x{abs:x}]"),
+    }
+}
+
+/// The exact check sequence for `a` in `c`, written out.
+fn expected(c: &Config, a: &Access, len: usize) -> Vec<String> {
+    let end = IP + len as u64;
+    let m = mem(a.base.num(), a.off);
+    let ptr = if a.size == 1 { "byte" } else { "word" };
+    match Mode::new(c.mode).unwrap() {
+        Mode::Inline if c.uses_r12() => vec![
+            format!("lea r11,{m}"),
+            "shr r11,3".into(),
+            format!("cmp {ptr} ptr [r11+r12],0"),
+            format!("je short 0x{end:x}"),
+            format!("call 0x{:x}", TAIL + 8),
+        ],
+        Mode::Inline => vec![
+            format!("lea r11,{m}"),
+            "shr r11,3".into(),
+            format!("add r11,[0x{TAIL:x}]"),
+            format!("cmp {ptr} ptr [r11],0"),
+            format!("je short 0x{end:x}"),
+            format!("call 0x{:x}", TAIL + 8),
+        ],
+        Mode::Outline => {
+            let regs = ["rax", "rcx", "rdx", "rsi", "rdi", "r8", "r9", "r10", "r11"];
+            let mut v: Vec<String> = regs.iter().map(|r| format!("push {r}")).collect();
+            v.push(format!("lea rdi,{m}"));
+            v.push(format!("lea rsi,[0x{end:x}]"));
+            let entry = c.outline[a.write as usize][a.size.trailing_zeros() as usize];
+            v.push(format!("call 0x{entry:x}"));
+            v.extend(regs.iter().rev().map(|r| format!("pop {r}")));
+            v
+        }
+        Mode::Off => vec![],
+    }
+}
+
+const CONFIGS: [(Mode, bool, u32); 4] = [
+    (Mode::Inline, true, 10),
+    (Mode::Inline, false, 10),
+    (Mode::Inline, true, 2),
+    (Mode::Outline, true, 10),
+];
+
+/// Every access form (base register R0-R10 and AX, offset class, size,
+/// direction) in every mode decodes to exactly the sequence it should.
+#[test]
+fn every_access_form_decodes() {
+    let mut n = 0;
+    for (mode, r12, checks) in CONFIGS {
+        let c = cfg(mode, r12, checks);
+        for a in forms::accesses() {
+            let (code, site) = check(&c, a.base.num(), a.off, a.size, a.write);
+            assert_eq!(
+                disasm(&code, IP),
+                expected(&c, &a, code.len()),
+                "{mode:?} r12 {r12} {a:?}"
+            );
+            assert_eq!(site.fault_len == 0, mode == Mode::Outline);
+            n += 1;
+        }
+    }
+    assert_eq!(n, 4 * 12 * 8 * 4 * 2);
+}
+
+/// Emits the check for `insn` as the JIT does (for [`Access::of`] it):
+/// the decoded code and its length.
+fn check_insn(c: &Config, insn: &BpfInsn) -> Option<(Vec<String>, usize)> {
+    let a = Access::of(insn)?;
+    let (code, _) = check(c, a.base.num(), a.off, a.size, a.write);
+    Some((disasm(&code, IP), code.len()))
+}
+
+/// `BPF_LOAD_ACQ` and `BPF_STORE_REL`, every size and every base register,
+/// from the instruction to the decoded check: the load-acquire computes
+/// its address from `src_reg` and calls the read entry point of its size,
+/// the store-release from `dst_reg` and the write entry point; the inline
+/// check compares one shadow byte for one byte, a word for more.
+#[test]
+fn load_acquire_and_store_release_decode() {
+    let mut n = 0;
+    for form in forms::acquire_release() {
+        let insn = form.insn;
+        // include/linux/filter.h: dst = load_acquire(src + off),
+        // store_release(dst + off, src).
+        let (base, write) = match insn.imm {
+            0x100 => (insn.src(), false),
+            0x110 => (insn.dst(), true),
+            imm => panic!("imm {imm:#x}"),
+        };
+        let size = match insn.code & 0x18 {
+            0x00 => 4,
+            0x08 => 2,
+            0x10 => 1,
+            _ => 8,
+        };
+        let a = Access {
+            base: BpfReg::new(base).unwrap(),
+            off: insn.off,
+            size,
+            write,
+        };
+        for (mode, r12, checks) in CONFIGS {
+            let c = cfg(mode, r12, checks);
+            let (text, len) = check_insn(&c, &insn).expect("not checked");
+            assert_eq!(text, expected(&c, &a, len), "{mode:?} r12 {r12} {insn:?}");
+        }
+        n += 1;
+    }
+    assert_eq!(n, 11 * 8 * 4 * 2);
+}
+
+/// Which access the kernel's definitions say `insn` makes, if KASAN checks
+/// it: `(base register, size, write)`. Written from include/linux/filter.h
+/// and include/uapi/linux/bpf.h of Linux 7.3, not from insn.rs.
+fn reference(insn: &BpfInsn) -> Option<(u8, u8, bool)> {
+    let (class, mode) = (insn.code & 0x07, insn.code & 0xe0);
+    let size = [4, 2, 1, 8][(insn.code as usize >> 3) & 3];
+    let (dst, src) = (insn.regs & 0xf, insn.regs >> 4);
+    let (base, write) = match (class, mode) {
+        // LDX MEM, LDX MEMSX (B, H, W; MEMSX DW does not exist). Not the
+        // PROBE modes 0x20, 0x40, 0xa0 and 0xc0 (PROBE_MEM32SX).
+        (0x01, 0x60) => (src, false),
+        (0x01, 0x80) if size < 8 => (src, false),
+        // ST MEM, STX MEM.
+        (0x02, 0x60) | (0x03, 0x60) => (dst, true),
+        // STX ATOMIC: load-acquire reads through src_reg, store-release
+        // writes through dst_reg, any size; the read-modify-write
+        // operations write through dst_reg, W and DW only. Not
+        // PROBE_ATOMIC (0xe0).
+        (0x03, 0xc0) if insn.imm == 0x100 => (src, false),
+        (0x03, 0xc0) if insn.imm == 0x110 => (dst, true),
+        (0x03, 0xc0) if size >= 4 => (dst, true),
+        _ => return None,
+    };
+    // R0-R9 and AX (12); not the frame pointer (10), not BPF_REG_PARAMS
+    // (11), not 13-15.
+    (base < 10 || base == 12).then_some((base, size, write))
+}
+
+/// Every opcode, register pair, atomic operation and a few offsets:
+/// [`Access::of`] checks exactly what the kernel's definitions say
+/// ([`reference`]), with the offset of the instruction.
+#[test]
+fn every_instruction_decodes_as_the_kernel_defines_it() {
+    let imms = [
+        0, 1, 7, 0x01, 0x40, 0x41, 0x50, 0x51, 0xa0, 0xa1, 0xe1, 0xf1, 0xf0, 0x100, 0x110, 0x101,
+        0x111, 0x120, 0x10, -1,
+    ];
+    let mut checked = [0u32; 2];
+    for code in 0..=255u8 {
+        for regs in 0..=255u8 {
+            for imm in imms {
+                for off in [0, -8, 24] {
+                    let insn = BpfInsn {
+                        code,
+                        regs,
+                        off,
+                        imm,
+                    };
+                    let got = Access::of(&insn).map(|a| {
+                        assert_eq!(a.off, off, "{insn:?}");
+                        (a.base.num(), a.size, a.write)
+                    });
+                    assert_eq!(got, reference(&insn), "{insn:?}");
+                    if let Some((_, _, w)) = got {
+                        checked[w as usize] += 1;
+                    }
+                }
+            }
+        }
+    }
+    // Reads: LDX MEM (4 sizes) and MEMSX (3), with any imm; load-acquire
+    // (4 sizes, 1 imm). Writes: ST and STX MEM (4 sizes each, any imm),
+    // store-release (4 sizes, 1 imm), the other STX ATOMIC imms on W and
+    // DW. Each for 11 base registers x 16 other registers x 3 offsets.
+    let per = 11 * 16 * 3;
+    let n = imms.len() as u32;
+    assert_eq!(checked[0], per * (7 * n + 4));
+    assert_eq!(checked[1], per * (8 * n + 4 + 2 * (n - 2)));
+}
+
+/// Linux 7.3's stack-argument accesses through `BPF_REG_PARAMS` (11) and
+/// `LDX | BPF_PROBE_MEM32SX` loads are never checked: no access, nothing
+/// emitted, nothing counted, though the stack-only marks count them as
+/// loads and stores.
+#[test]
+fn stack_arguments_and_probe_mem32sx_are_not_checked() {
+    let mut prog = forms::stack_args();
+    prog.extend(forms::probe_mem32sx());
+    for insn in &prog {
+        assert_eq!(Access::of(insn), None, "{insn:?}");
+        assert!(check_insn(&cfg(Mode::Inline, true, 10), insn).is_none());
+    }
+    assert_eq!(count_checks(&prog, StackOnly::NONE), Ok(0));
+    // In a program, around checked accesses: only those are counted.
+    let ldx = |src, off| BpfInsn::new(op::LDX | op::MEM | op::DW, 0, src, off, 0);
+    let mixed = [
+        ldx(PARAMS, 16),
+        ldx(1, 16),
+        BpfInsn::new(op::STX | op::MEM | op::DW, PARAMS, 1, -16, 0),
+        BpfInsn::new(op::LDX | op::PROBE_MEM32SX | op::W, 0, 1, 0, 0),
+        forms::load_acq(8, 0, 2, 0),
+        BpfInsn::new(op::ST | op::MEM | op::DW, PARAMS, 0, -8, 3),
+        forms::store_rel(2, 3, 4, 0),
+    ];
+    assert_eq!(count_checks(&mixed, StackOnly::NONE), Ok(3));
+    let bases: Vec<u8> = mixed
+        .iter()
+        .filter_map(Access::of)
+        .map(|a| a.base.num())
+        .collect();
+    assert_eq!(bases, [1, 2, 3]);
 }

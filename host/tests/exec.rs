@@ -5,11 +5,17 @@
 //! size, address alignment (0..15), pair of shadow values, base register
 //! and offset class, in every mode; checks that all other registers are
 //! preserved and that the slow path sees the right address and registers.
+//! Then does the same from BPF instructions, as the JIT does
+//! ([`Access::of`]), with the instruction's other register pointing at a
+//! decoy whose shadow gives the opposite verdict: the check must go through
+//! the right register (`src_reg` for `LDX` and `BPF_LOAD_ACQ`, `dst_reg`
+//! for the stores and the other atomics), as a read or write of the right
+//! size.
 
 use kasan_ebpf_host::asm::Asm;
 use kasan_ebpf_host::emit::{self, Config, Mode, Plain, Site};
 use kasan_ebpf_host::exec::{self, Call, Image, Regs};
-use kasan_ebpf_host::forms;
+use kasan_ebpf_host::forms::{self, Form};
 use kasan_ebpf_host::insn::{op, Access, BpfInsn, BpfReg};
 use kasan_ebpf_host::kasan_model::{self, SHADOW_VALUES};
 
@@ -19,6 +25,8 @@ const MEM_BASE: u64 = 0xffff_8880_1234_5000;
 const WINDOW: usize = 64;
 /// Granule of the window where accesses start.
 const AT: u64 = 16;
+/// Granule of the window where an instruction's other register points.
+const DECOY: u64 = 40;
 
 /// A simulated shadow for [MEM_BASE, MEM_BASE + 8 * WINDOW).
 struct Shadow {
@@ -119,10 +127,13 @@ fn initial_regs(cfg: &Config) -> Regs {
 
 /// Checks that the thunk called the slow path for `access` at `addr`,
 /// returning to `access_ip`, with the registers in `before` (but `r11`).
+/// `found` is what the slow path recomputes from the instruction at
+/// `access_ip` ([`Access::of`]), to find the address, size and direction
+/// it asks KASAN about.
 fn check_slow_call(
     ctx: &str,
     call: Call,
-    access: &Access,
+    (access, found): (&Access, &Access),
     addr: u64,
     access_ip: u64,
     before: &Regs,
@@ -131,7 +142,11 @@ fn check_slow_call(
         panic!("{ctx}: unexpected {call:?}");
     };
     assert_eq!(saved.ip, access_ip, "{ctx}: slow path ip");
-    assert_eq!(saved.address(access), addr, "{ctx}: address");
+    assert_eq!(
+        (saved.address(found), found.size, found.write),
+        (addr, access.size, access.write),
+        "{ctx}: address, size, write"
+    );
     assert_eq!(saved.rbp, before[5], "{ctx}: saved rbp");
     for (i, r) in emit::THUNK_SAVED.iter().enumerate() {
         if *r as usize != 11 {
@@ -159,13 +174,36 @@ fn check_outline_call(ctx: &str, call: Call, access: &Access, addr: u64, access_
     );
 }
 
-/// Every checked access form: base register (R0-R9, AX), offset, size and
-/// direction.
+/// Every checked access form: base register (R0-R9 and AX, BPF register
+/// 12 since Linux 7.3), offset, size and direction.
 fn accesses() -> impl Iterator<Item = Access> {
     forms::accesses().filter(|a| a.base != BpfReg::FP)
 }
 
+/// Alignments, shadow values and the instruction the check is for.
+struct Grid<'a> {
+    aligns: &'a [u64],
+    shadow: &'a [u8],
+    /// The instruction, if the check is emitted for it (as the JIT does:
+    /// for [`Access::of`] it) rather than for the access itself.
+    form: Option<&'a Form>,
+}
+
+/// All alignments 0..15.
+const ALIGNS: [u64; 16] = [0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15];
+
 fn run_case(v: &Variant, access: &Access) -> usize {
+    let grid = Grid {
+        aligns: &ALIGNS,
+        shadow: &SHADOW_VALUES,
+        form: None,
+    };
+    run_grid(v, access, &grid)
+}
+
+/// Runs the check for `access` (or for `grid.form`, which must make
+/// `access`) over `grid`; returns the number of runs.
+fn run_grid(v: &Variant, access: &Access, grid: &Grid<'_>) -> usize {
     let mut shadow = Shadow::new();
     let cfg = config(v, &shadow);
     let &Access {
@@ -174,14 +212,25 @@ fn run_case(v: &Variant, access: &Access) -> usize {
         size,
         write,
     } = access;
-    let (img, access_ip, site) = build(&cfg, access);
+    let name = grid.form.map_or("access", |f| f.name);
+    // What the JIT checks, and the slow path finds, for the instruction.
+    let found = match grid.form {
+        Some(f) => {
+            Access::of(&f.insn).unwrap_or_else(|| panic!("{name} {:?} is not checked", f.insn))
+        }
+        None => *access,
+    };
+    let decoy = grid.form.and_then(|f| f.other);
+    let (img, access_ip, site) = build(&cfg, &found);
     assert!(site.len > 0, "{access:?} emitted nothing");
     let mut cases = 0;
-    for align in 0..16u64 {
+    for &align in grid.aligns {
         let addr = MEM_BASE + AT * 8 + align;
         let g = addr / 8;
-        for &s0 in &SHADOW_VALUES {
-            for &s1 in &SHADOW_VALUES {
+        let decoy_addr = MEM_BASE + DECOY * 8 + align;
+        for &s0 in grid.shadow {
+            for &s1 in grid.shadow {
+                let fast_ok = s0 == 0 && (size == 1 || s1 == 0);
                 shadow.bytes.fill(0xfc);
                 let rel = (g - (MEM_BASE >> 3)) as usize;
                 shadow.bytes[rel] = s0;
@@ -190,6 +239,13 @@ fn run_case(v: &Variant, access: &Access) -> usize {
                 let mut regs = initial_regs(&cfg);
                 let hw = base.x86() as usize;
                 regs[hw] = addr.wrapping_sub(off as i64 as u64);
+                if let Some(d) = decoy {
+                    // The decoy gets the opposite verdict: a check through
+                    // the wrong register takes the wrong path.
+                    let rel = (decoy_addr / 8 - (MEM_BASE >> 3)) as usize;
+                    shadow.bytes[rel..rel + 2].fill(if fast_ok { 0xfb } else { 0 });
+                    regs[d.x86() as usize] = decoy_addr.wrapping_sub(off as i64 as u64);
+                }
                 let before = regs;
                 // SAFETY: the code reads only the shadow we mapped and
                 // calls only the recording shims.
@@ -197,7 +253,7 @@ fn run_case(v: &Variant, access: &Access) -> usize {
                 let calls = exec::take_calls();
 
                 let ctx = format!(
-                    "mode {:?} r12_free {} checks {} base r{} off {off} size {size} \
+                    "mode {:?} r12_free {} checks {} {name} base r{} off {off} size {size} \
                      write {write} addr&15={align} shadow {s0:#x},{s1:#x}",
                     v.mode,
                     v.r12_free,
@@ -211,7 +267,6 @@ fn run_case(v: &Variant, access: &Access) -> usize {
                 let bad = kasan_model::poisoned(|g| shadow.get(g), addr, size as u64);
                 match v.mode {
                     Mode::Inline => {
-                        let fast_ok = s0 == 0 && (size == 1 || s1 == 0);
                         if fast_ok {
                             assert!(calls.is_empty(), "{ctx}: slow path on valid shadow");
                         } else {
@@ -221,7 +276,8 @@ fn run_case(v: &Variant, access: &Access) -> usize {
                             assert!(!calls.is_empty(), "{ctx}: bad access let through");
                         }
                         if let Some(&call) = calls.first() {
-                            check_slow_call(&ctx, call, access, addr, access_ip, &before);
+                            let a = (access, &found);
+                            check_slow_call(&ctx, call, a, addr, access_ip, &before);
                         }
                     }
                     Mode::Outline => {
@@ -250,6 +306,89 @@ fn verdicts_match_kasan_generic_for_every_case() {
     assert_eq!(cases, 4 * 11 * 8 * 4 * 2 * 16 * 15 * 15);
 }
 
+/// Shadow values for the runs from instructions: valid, partial granules
+/// and poison, on both granules. (Every pair, with the verdict the model
+/// gives, is run above for each access; what an instruction adds is which
+/// access it makes.)
+const INSN_SHADOW: [u8; 6] = [0, 1, 4, 7, 0xfb, 0xf8];
+
+/// `BPF_LOAD_ACQ` and `BPF_STORE_REL` of every size, through every base
+/// register (R0-R9, AX) at every offset, in every variant and alignment:
+/// the load-acquire is checked through `src_reg` as a read, the
+/// store-release through `dst_reg` as a write, of the operand size, and
+/// never through the other register, which points at a decoy.
+#[test]
+fn load_acquire_and_store_release_are_checked_through_the_right_register() {
+    let mut runs = 0;
+    let mut seen = [[0; 4]; 2];
+    for form in forms::acquire_release() {
+        let a = form.access;
+        // What the kernel defines, independently of forms.rs.
+        let (want_base, want_write) = if form.insn.imm == op::LOAD_ACQ {
+            (form.insn.src(), false)
+        } else {
+            assert_eq!(form.insn.imm, op::STORE_REL);
+            (form.insn.dst(), true)
+        };
+        assert_eq!((a.base.num(), a.write), (want_base, want_write));
+        assert_ne!(form.other.map(BpfReg::num), Some(want_base));
+        seen[a.write as usize][a.size_log2()] += 1;
+        let grid = Grid {
+            aligns: &ALIGNS,
+            shadow: &INSN_SHADOW,
+            form: Some(&form),
+        };
+        for v in &VARIANTS {
+            runs += run_grid(v, &a, &grid);
+        }
+    }
+    // 11 registers x 8 offsets, per direction and size.
+    assert_eq!(seen, [[11 * 8; 4]; 2]);
+    // 4 variants, 11 registers, 8 offsets, 4 sizes, 2 operations, 16
+    // alignments, 6 x 6 shadow pairs.
+    assert_eq!(runs, 4 * 11 * 8 * 4 * 2 * 16 * 6 * 6);
+}
+
+/// Every checked instruction form (LDX MEM and MEMSX, LOAD_ACQ; STX MEM,
+/// ST MEM, STORE_REL, the read-modify-write atomics), every size, base
+/// register and two offset classes, in every variant: checked through its
+/// base register with the right size and direction.
+#[test]
+fn every_instruction_form_is_checked_through_its_base_register() {
+    let mut runs = 0;
+    let mut insns = 0;
+    let mut names = std::collections::BTreeMap::new();
+    for a in accesses().filter(|a| a.off == -8 || a.off == i16::MIN) {
+        for form in forms::forms(a) {
+            *names.entry(form.name).or_insert(0) += 1;
+            insns += 1;
+            let grid = Grid {
+                aligns: &[0, 7, 12],
+                shadow: &[0, 3, 0xfb],
+                form: Some(&form),
+            };
+            for v in &VARIANTS {
+                runs += run_grid(v, &a, &grid);
+            }
+        }
+    }
+    // Per register and offset: reads 4 ldx, 3 ldsx, 4 load_acq; writes 4
+    // stx, 4 st, 4 store_rel, 2 x 10 atomics.
+    let per = 11 * 2;
+    let want = [
+        ("atomic", 20 * per),
+        ("ldsx", 3 * per),
+        ("ldx", 4 * per),
+        ("load_acq", 4 * per),
+        ("st", 4 * per),
+        ("store_rel", 4 * per),
+        ("stx", 4 * per),
+    ];
+    assert_eq!(names.into_iter().collect::<Vec<_>>(), want);
+    assert_eq!(insns, 43 * per);
+    assert_eq!(runs, insns * 4 * 3 * 3 * 3);
+}
+
 #[test]
 fn frame_pointer_accesses_are_not_checked() {
     for code in [
@@ -265,6 +404,19 @@ fn frame_pointer_accesses_are_not_checked() {
         };
         let insn = BpfInsn::new(code, base.0, base.1, -8, 0);
         assert_eq!(Access::of(&insn), None, "{insn:?}");
+    }
+    // The load-acquire reads through src_reg, the store-release writes
+    // through dst_reg: the frame pointer there is not checked, elsewhere
+    // it does not matter.
+    for size in forms::SIZES {
+        let fp = BpfReg::FP.num();
+        assert_eq!(Access::of(&forms::load_acq(size, 1, fp, -8)), None);
+        assert_eq!(Access::of(&forms::store_rel(size, fp, 1, -8)), None);
+        let acq = Access::of(&forms::load_acq(size, fp, 1, -8)).unwrap();
+        let rel = Access::of(&forms::store_rel(size, 1, fp, -8)).unwrap();
+        for (a, write) in [(acq, false), (rel, true)] {
+            assert_eq!((a.base.num(), a.size, a.write), (1, size, write));
+        }
     }
 }
 
@@ -364,7 +516,8 @@ fn run_wild(v: &Variant, cfg: &Config, access: &Access) -> usize {
         match &fixup {
             Some(f) => {
                 assert_eq!(f.hits(), i as u64 + 1, "{ctx}: shadow read did not fault");
-                check_slow_call(&ctx, calls[0], access, addr, access_ip, &before);
+                let a = (access, access);
+                check_slow_call(&ctx, calls[0], a, addr, access_ip, &before);
             }
             None => check_outline_call(&ctx, calls[0], access, addr, access_ip),
         }

@@ -6,11 +6,10 @@
 //! JIT applies after the verifier made the marks, does not change which
 //! accesses are checked.
 
+use kasan_ebpf_host::forms::{self, AX, PARAMS};
 use kasan_ebpf_host::insn::{
     count_checks, is_ldst, op, Access, BpfInsn, Checker, Mismatch, StackOnly,
 };
-
-const AX: u8 = 11;
 const ALU64: u8 = 0x07;
 const JMP: u8 = 0x05;
 const LD: u8 = 0x00;
@@ -98,6 +97,37 @@ fn marks_take_accesses_out() {
     assert_eq!(count_checks(&prog, marks), Ok(0));
 }
 
+/// Linux 7.3's loads and stores that are never checked, stack arguments
+/// through `BPF_REG_PARAMS` and `LDX | BPF_PROBE_MEM32SX`, still count as
+/// loads and stores for the marks, and the load-acquire and store-release
+/// are checked unless marked.
+#[test]
+fn unchecked_7_3_accesses_count_as_loads_and_stores() {
+    let prog = [
+        ldx(op::DW, 0, PARAMS, 16),   // ldst 0: never
+        forms::load_acq(1, 0, 1, 0),  // ldst 1: marked
+        stx(op::DW, PARAMS, 2, -8),   // ldst 2: never
+        forms::store_rel(2, 3, 4, 2), // ldst 3
+        st(op::DW, PARAMS, -16, 9),   // ldst 4: never
+        BpfInsn::new(op::LDX | op::PROBE_MEM32SX | op::B, 0, 5, 0, 0), // ldst 5: never
+        forms::load_acq(8, 0, AX, 8), // ldst 6
+        forms::store_rel(4, 6, 7, 4), // ldst 7: marked
+    ];
+    assert!(prog.iter().all(is_ldst));
+    let all: Vec<(u8, bool)> = checked(&prog, StackOnly::NONE)
+        .iter()
+        .map(|a| (a.base.num(), a.write))
+        .collect();
+    assert_eq!(all, [(1, false), (3, true), (AX, false), (6, true)]);
+    // Bits 1 and 7; marks on the never-checked ones change nothing.
+    for words in [[0b1000_0010u64], [0b1011_0111]] {
+        let marks = StackOnly::new(&words, 8).unwrap();
+        let left: Vec<u8> = checked(&prog, marks).iter().map(|a| a.base.num()).collect();
+        assert_eq!(left, [3, AX]);
+        assert_eq!(count_checks(&prog, marks), Ok(2));
+    }
+}
+
 #[test]
 fn marks_must_describe_the_program() {
     let prog = [ldx(op::DW, 0, 1, 0), stx(op::DW, 1, 0, 8), alu_k(MOV, 0, 0)];
@@ -133,14 +163,20 @@ fn bits_beyond_the_first_word() {
     assert_eq!(left, want);
 }
 
-/// What `bpf_jit_blind_insn()` (kernel/bpf/core.c) does to the insns it
-/// rewrites, for the classes that matter here: immediates move into AX.
+/// What `bpf_jit_blind_insn()` (kernel/bpf/core.c, Linux 7.3) does to the
+/// insns it rewrites, for the classes that matter here: immediates move
+/// into AX (12); insns that already use AX are left alone.
 fn blind(prog: &[BpfInsn], rnd: i32) -> Vec<BpfInsn> {
     let mut out = Vec::new();
     let mut i = 0;
     while i < prog.len() {
         let insn = prog[i];
         let class = insn.code & 7;
+        if insn.dst() == AX || insn.src() == AX {
+            out.push(insn);
+            i += 1;
+            continue;
+        }
         if insn.code == LD | IMM | op::DW {
             let next = prog[i + 1];
             out.push(alu_k(MOV, AX, rnd ^ insn.imm));
@@ -158,6 +194,11 @@ fn blind(prog: &[BpfInsn], rnd: i32) -> Vec<BpfInsn> {
             out.push(alu_k(MOV, AX, rnd ^ insn.imm));
             out.push(alu_k(XOR, AX, rnd));
             out.push(stx(insn.code & 0x18, insn.dst(), AX, insn.off));
+        } else if class == op::ST && insn.code & 0xe0 == op::PROBE_MEM32 {
+            out.push(alu_k(MOV, AX, rnd ^ insn.imm));
+            out.push(alu_k(XOR, AX, rnd));
+            let code = op::STX | op::PROBE_MEM32 | insn.code & 0x18;
+            out.push(BpfInsn::new(code, insn.dst(), AX, insn.off, 0));
         } else {
             out.push(insn);
         }
@@ -184,9 +225,14 @@ impl Rng {
 
 fn random_insn(rng: &mut Rng, out: &mut Vec<BpfInsn>) {
     let size = [op::B, op::H, op::W, op::DW][rng.below(4) as usize];
-    let reg = |rng: &mut Rng| rng.below(11) as u8;
+    // R0-R10 mostly; now and then AX, which verifier rewrites use.
+    let reg = |rng: &mut Rng| match rng.below(24) {
+        0 => AX,
+        n => (n % 11) as u8,
+    };
     let off = (rng.below(512) as i16) - 256;
-    match rng.below(8) {
+    let slot = 8 * (rng.below(8) as i16 + 1);
+    match rng.below(14) {
         0 => out.push(ldx(size, reg(rng), reg(rng), off)),
         1 => out.push(stx(size, reg(rng), reg(rng), off)),
         2 => out.push(st(size, reg(rng), off, rng.next() as i32)),
@@ -219,12 +265,39 @@ fn random_insn(rng: &mut Rng, out: &mut Vec<BpfInsn>) {
             ));
             out.push(BpfInsn::new(0, 0, 0, 0, rng.next() as i32));
         }
-        _ => out.push(BpfInsn::new(
+        7 => out.push(BpfInsn::new(
             op::LDX | op::PROBE_MEM | size,
             reg(rng),
             reg(rng),
             off,
             0,
+        )),
+        // Linux 7.3: load-acquire and store-release of every size.
+        8 => out.push(atomic(
+            size,
+            reg(rng),
+            reg(rng),
+            off,
+            [op::LOAD_ACQ, op::STORE_REL][rng.below(2) as usize],
+        )),
+        // Stack arguments through BPF_REG_PARAMS, which blinding turns
+        // from ST into STX of AX.
+        9 => out.push(ldx(op::DW, reg(rng), PARAMS, slot)),
+        10 => out.push(stx(op::DW, PARAMS, reg(rng), -slot)),
+        11 => out.push(st(op::DW, PARAMS, -slot, rng.next() as i32)),
+        12 => out.push(BpfInsn::new(
+            op::LDX | op::PROBE_MEM32SX | size,
+            reg(rng),
+            reg(rng),
+            off,
+            0,
+        )),
+        _ => out.push(BpfInsn::new(
+            op::ST | op::PROBE_MEM32 | size,
+            reg(rng),
+            0,
+            off,
+            rng.next() as i32,
         )),
     }
 }

@@ -166,6 +166,11 @@ class TestCheckConsole(unittest.TestCase):
         # Lockdep's form, without "CPU:".
         self.assertFails(Log().kernel('WARNING: suspicious RCU usage').done(),
                          'a WARNING is never allowed')
+        # __warn()'s form on Linux 7.3 (kernel/panic.c), without "CPU: ".
+        warn73 = [WARN[0], 'WARNING: kernel/bpf/core.c:123 at bpf_prog_free+0x10/0x20, '
+                  'CPU#1: test_progs/99', *WARN[2:]]
+        self.assertFails(Log().kernel(*warn73).done(), 'a WARNING is never allowed')
+        self.assertEqual([b.kind for b in kernlog.blocks(warn73)], ['warning'])
 
     def test_kasan_ebpf_line_outside(self):
         log = Log().kernel('kasan_ebpf: no BPF insn at 0xffffffffa0001234: access '

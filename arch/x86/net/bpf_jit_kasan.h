@@ -61,6 +61,24 @@ static_assert(offsetof(struct bpf_insn, code) == 0);
 static_assert(offsetof(struct bpf_insn, off) == 2);
 static_assert(offsetof(struct bpf_insn, imm) == 4);
 
+/*
+ * Room for a check before its insn: an ENDBR (indirect jump targets), the
+ * check and the longest insn that gets one (an atomic fetch-and/or/xor's
+ * cmpxchg loop, under 40 bytes) must fit in the JIT's BPF_MAX_INSN_SIZE
+ * (128), which bpf_jit_comp.c asserts. At boot, the JIT checks that the
+ * longest check fits (bpf_jit_kasan_max_check_len()).
+ */
+#define BPF_JIT_KASAN_MAX_CHECK	80
+
+/* The checks' state in one JIT pass (struct jit_context). */
+struct bpf_jit_kasan_state {
+	struct bpf_jit_kasan_cfg cfg;
+	u32 ldst;		/* loads and stores seen so far */
+	u32 checks;		/* accesses checked */
+	u32 exentries;		/* extable entries of the checks */
+	bool r12;		/* r12 holds KASAN_SHADOW_OFFSET */
+};
+
 /* Implemented in Rust (bpf_jit_kasan.rs). */
 int bpf_jit_kasan_count_checks(const struct bpf_jit_kasan_cfg *cfg,
 			       const struct bpf_insn *insns, u32 len);
@@ -76,8 +94,81 @@ int bpf_jit_kasan_emit_tail(const struct bpf_jit_kasan_cfg *cfg, u8 *buf,
 			    u32 cap, u64 ip);
 void bpf_jit_kasan_slow_path(void *regs);
 
-/* Implemented in bpf_jit_comp.c, for the Rust emitter. */
+/* Implemented in bpf_jit_comp.c, for this file's users. */
 int bpf_jit_kasan_arch_call(u8 **pprog, u64 func, u64 ip);
 void bpf_jit_kasan_arch_ret(u8 **pprog, u64 ip);
+u32 bpf_jit_ex_fixup_skip(u32 len);
+
+#ifdef CONFIG_KASAN_EBPF
+/* Implemented in bpf_jit_comp_kasan.c, for do_jit(). */
+void bpf_jit_kasan_begin(struct bpf_jit_kasan_state *st,
+			 const struct bpf_prog *prog, bool r12_free);
+int bpf_jit_kasan_emit_insn(struct bpf_jit_kasan_state *st,
+			    struct bpf_prog *prog, const struct bpf_insn *insn,
+			    u8 *buf, u8 *image, u8 *rw_image, u32 ip_off,
+			    int *excnt);
+int bpf_jit_kasan_alloc_offsets(struct bpf_prog *prog, u32 checks);
+void bpf_jit_kasan_fill_offsets(struct bpf_prog *prog, const int *addrs);
+void bpf_jit_kasan_free_offsets(struct bpf_prog *prog);
+
+/* Whether this pass emits checks. */
+static inline bool bpf_jit_kasan_on(const struct bpf_jit_kasan_state *st)
+{
+	return st->cfg.mode;
+}
+
+/* Emit the checks' prologue (r12 = KASAN_SHADOW_OFFSET), if any. */
+static inline int bpf_jit_kasan_prologue(const struct bpf_jit_kasan_state *st,
+					 u8 *buf, u32 cap, u64 ip)
+{
+	return st->cfg.mode ?
+		bpf_jit_kasan_emit_prologue(&st->cfg, buf, cap, ip) : 0;
+}
+#else
+static inline void bpf_jit_kasan_begin(struct bpf_jit_kasan_state *st,
+				       const struct bpf_prog *prog,
+				       bool r12_free)
+{
+	st->cfg.mode = 0;
+	st->r12 = false;
+	st->checks = 0;
+	st->exentries = 0;
+}
+
+static inline int bpf_jit_kasan_emit_insn(struct bpf_jit_kasan_state *st,
+					  struct bpf_prog *prog,
+					  const struct bpf_insn *insn, u8 *buf,
+					  u8 *image, u8 *rw_image, u32 ip_off,
+					  int *excnt)
+{
+	return 0;
+}
+
+static inline int bpf_jit_kasan_alloc_offsets(struct bpf_prog *prog,
+					      u32 checks)
+{
+	return 0;
+}
+
+static inline void bpf_jit_kasan_fill_offsets(struct bpf_prog *prog,
+					      const int *addrs)
+{
+}
+
+static inline void bpf_jit_kasan_free_offsets(struct bpf_prog *prog)
+{
+}
+
+static inline bool bpf_jit_kasan_on(const struct bpf_jit_kasan_state *st)
+{
+	return false;
+}
+
+static inline int bpf_jit_kasan_prologue(const struct bpf_jit_kasan_state *st,
+					 u8 *buf, u32 cap, u64 ip)
+{
+	return 0;
+}
+#endif /* CONFIG_KASAN_EBPF */
 
 #endif /* _ARCH_X86_NET_BPF_JIT_KASAN_H */

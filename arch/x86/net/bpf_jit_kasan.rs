@@ -7,11 +7,12 @@
 //! the verifier and the JIT can be wrong. Compiled kernel code has KASAN;
 //! without this, JIT-compiled BPF code escapes it.
 //!
-//! `do_jit()` in bpf_jit_comp.c calls the functions at the bottom of this
-//! file: once for the prologue, once before every instruction, once after
-//! the body for the out-of-line tail. They decide what is checked and emit
-//! the checks (see `emit.rs` for the sequences); C keeps the exception
-//! table and the bookkeeping. The thunk in the tail calls
+//! The JIT (`do_jit()` in bpf_jit_comp.c, through bpf_jit_comp_kasan.c)
+//! calls the functions at the bottom of this file: once for the prologue,
+//! once before every instruction, and once at boot for the out-of-line tail
+//! that all programs share. They decide what is checked and emit the checks
+//! (see `emit.rs` for the sequences); C keeps the exception table and the
+//! bookkeeping. The thunk in the tail calls
 //! [`bpf_jit_kasan_slow_path`], which recomputes the address of the access
 //! and asks KASAN for its verdict through `kasan_bpf_check_access()`.
 //!

@@ -65,6 +65,15 @@ pub mod op {
     pub const PROBE_MEM32: u8 = 0xa0;
     /// `BPF_PROBE_ATOMIC` (kernel internal)
     pub const PROBE_ATOMIC: u8 = 0xe0;
+    /// `BPF_PROBE_MEM32SX` (kernel internal; an LDX mode, same value as
+    /// the STX mode `BPF_ATOMIC`)
+    pub const PROBE_MEM32SX: u8 = 0xc0;
+    /// `BPF_LOAD_ACQ`: the `imm` of an STX ATOMIC insn that loads from
+    /// `src_reg + off` into `dst_reg`, with acquire semantics
+    pub const LOAD_ACQ: i32 = 0x100;
+    /// `BPF_STORE_REL`: the `imm` of an STX ATOMIC insn that stores
+    /// `src_reg` to `dst_reg + off`, with release semantics
+    pub const STORE_REL: i32 = 0x110;
 }
 
 impl BpfInsn {
@@ -90,7 +99,10 @@ impl BpfInsn {
 }
 
 /// A BPF register that the x86 JIT maps to a hardware register: R0-R10 and
-/// the blinding register AX. The type cannot hold anything else.
+/// the blinding register AX. The type cannot hold anything else, in
+/// particular not `BPF_REG_PARAMS` (11), through which programs address
+/// the outgoing and incoming stack arguments: those accesses are stack
+/// accesses, which the JIT rewrites, and are never checked.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct BpfReg(u8);
 
@@ -98,7 +110,7 @@ impl BpfReg {
     /// The frame pointer, R10.
     pub const FP: BpfReg = BpfReg(10);
     /// The constant-blinding register (`BPF_REG_AX`).
-    pub const AX: BpfReg = BpfReg(11);
+    pub const AX: BpfReg = BpfReg(12);
 
     /// Every register, R0 to R10, then AX.
     pub const ALL: [BpfReg; 12] = [
@@ -113,12 +125,12 @@ impl BpfReg {
         BpfReg(8),
         BpfReg(9),
         BpfReg(10),
-        BpfReg(11),
+        BpfReg(12),
     ];
 
     /// The register numbered `n`, if the JIT has one.
     pub fn new(n: u8) -> Option<Self> {
-        (n <= 11).then_some(BpfReg(n))
+        (n <= 10 || n == Self::AX.0).then_some(BpfReg(n))
     }
 
     /// The BPF register number.
@@ -128,21 +140,21 @@ impl BpfReg {
 
     /// The x86-64 register, as `reg2hex[]` in bpf_jit_comp.c maps it.
     pub fn x86(self) -> Reg {
-        const MAP: [Reg; 12] = [
-            Reg::Rax, // R0
-            Reg::Rdi, // R1
-            Reg::Rsi, // R2
-            Reg::Rdx, // R3
-            Reg::Rcx, // R4
-            Reg::R8,  // R5
-            Reg::Rbx, // R6
-            Reg::R13, // R7
-            Reg::R14, // R8
-            Reg::R15, // R9
-            Reg::Rbp, // R10 (frame pointer)
-            Reg::R10, // AX
-        ];
-        MAP[self.0 as usize]
+        match self.0 {
+            0 => Reg::Rax,
+            1 => Reg::Rdi,
+            2 => Reg::Rsi,
+            3 => Reg::Rdx,
+            4 => Reg::Rcx,
+            5 => Reg::R8,
+            6 => Reg::Rbx,
+            7 => Reg::R13,
+            8 => Reg::R14,
+            9 => Reg::R15,
+            10 => Reg::Rbp,
+            // AX; `new()` admits nothing else.
+            _ => Reg::R10,
+        }
     }
 }
 
@@ -155,20 +167,24 @@ pub struct Access {
     pub off: i16,
     /// Access size in bytes: 1, 2, 4 or 8.
     pub size: u8,
-    /// Whether the access writes (stores and all atomics).
+    /// Whether the access writes (stores, and the atomics but
+    /// `BPF_LOAD_ACQ`).
     pub write: bool,
 }
 
 impl Access {
     /// The access `insn` makes, if KASAN checks it.
     ///
-    /// Checked: LDX MEM and MEMSX, STX MEM, ST MEM of every size, and STX
-    /// ATOMIC W and DW (every operation, as a write of the operand size).
+    /// Checked: LDX MEM and MEMSX, STX MEM, ST MEM of every size; STX
+    /// ATOMIC `BPF_LOAD_ACQ` (a read through `src_reg`) and `BPF_STORE_REL`
+    /// (a write through `dst_reg`) of every size; and the other STX ATOMIC
+    /// operations, W and DW, as writes of the operand size.
     /// Not checked: accesses based on the frame pointer (the stack has no
     /// redzones and guard pages already cover it; see [`Checker`] for the
     /// other stack-only accesses), the PROBE modes (they may fault by
     /// design and the exception table handles them), and everything else,
-    /// which does not access memory through a register.
+    /// which does not access memory through a register, or accesses the
+    /// stack arguments through `BPF_REG_PARAMS`.
     pub fn of(insn: &BpfInsn) -> Option<Access> {
         let class = insn.code & 0x07;
         let mode = insn.code & 0xe0;
@@ -182,6 +198,8 @@ impl Access {
             (op::LDX, op::MEM) => (insn.src(), false),
             (op::LDX, op::MEMSX) if size < 8 => (insn.src(), false),
             (op::ST, op::MEM) | (op::STX, op::MEM) => (insn.dst(), true),
+            (op::STX, op::ATOMIC) if insn.imm == op::LOAD_ACQ => (insn.src(), false),
+            (op::STX, op::ATOMIC) if insn.imm == op::STORE_REL => (insn.dst(), true),
             (op::STX, op::ATOMIC) if size >= 4 => (insn.dst(), true),
             _ => return None,
         };

@@ -23,7 +23,18 @@
 //! - with --btf, a 32-bit immediate that is in both a BTF type ID of the
 //!   kernel, of the same kind and name in both (e.g. what CO-RE's
 //!   bpf_core_type_id_kernel() resolves to: type IDs differ between any two
-//!   builds, pahole numbers types in no stable order).
+//!   builds, pahole numbers types in no stable order);
+//! - a per-CPU address that the JIT turns into this CPU's pointer: `mov
+//!   reg, imm` directly followed by `add reg, gs:[this_cpu_off]` (the same
+//!   64-bit register). Linux 7.3 emits it for the program's private stack
+//!   (emit_priv_frame_ptr(), into r9) and for an ld_imm64 of a per-CPU
+//!   array's value (.percpu global data, then BPF_MOV64_PERCPU_REG): a
+//!   __percpu pointer from the per-CPU allocator, whose value, and so the
+//!   encoding emit_mov_imm64() picks for it (`mov r32, imm32`, `mov r64,
+//!   simm32` or `movabs r64, imm64`), depends on the kernel's per-CPU
+//!   allocations. The `add` is compared as usual. If the two encodings
+//!   differ in length, a branch within the function over that `mov` still
+//!   compares as different (its rel differs).
 //!
 //! Everything else must be equal: lengths, instruction boundaries, opcodes,
 //! registers, immediates, displacements, in-function branch targets, and
@@ -36,7 +47,7 @@
 //! program the same), 1 if not, 2 on a usage or input error.
 
 use iced_x86::{
-    Decoder, DecoderOptions, Formatter, Instruction, IntelFormatter, OpKind, Register,
+    Code, Decoder, DecoderOptions, Formatter, Instruction, IntelFormatter, OpKind, Register,
 };
 use std::collections::{BTreeMap, BTreeSet};
 use std::fmt::Write as _;
@@ -205,12 +216,42 @@ struct Stats {
     m_gs_disp: u64,
     m_kaddr32: u64,
     m_btf_id: u64,
+    m_percpu_addr: u64,
 }
 
 const KADDR64_MIN: u64 = 0xffff_8000_0000_0000;
 
 fn is_kaddr32(v: u32) -> bool {
     (0x8000_0000..0xff00_0000).contains(&v)
+}
+
+/// Whether `i`, decoded at the start of `code`, loads a per-CPU address that
+/// the next instruction makes this CPU's: `mov reg, imm` in any encoding
+/// emit_mov_imm64() may choose, directly followed by `add reg, gs:[disp32]`
+/// on the same 64-bit register (the private stack's frame pointer,
+/// emit_priv_frame_ptr(); a per-CPU array value's ld_imm64 followed by
+/// BPF_MOV64_PERCPU_REG).
+fn is_percpu_addr_load(i: &Instruction, code: &[u8]) -> bool {
+    if !matches!(
+        i.code(),
+        Code::Mov_r32_imm32 | Code::Mov_rm64_imm32 | Code::Mov_r64_imm64
+    ) || i.op0_kind() != OpKind::Register
+        || code.len() < i.len()
+    {
+        return false;
+    }
+    let reg = i.op0_register().full_register();
+    let mut d = Decoder::new(64, &code[i.len()..], DecoderOptions::NONE);
+    if !d.can_decode() {
+        return false;
+    }
+    let add = d.decode();
+    add.code() == Code::Add_r64_rm64
+        && add.op0_register() == reg
+        && add.op_kind(1) == OpKind::Memory
+        && add.segment_prefix() == Register::GS
+        && add.memory_base() == Register::None
+        && add.memory_index() == Register::None
 }
 
 /// Where a branch target lands: in function `k` at `off`, or outside.
@@ -322,6 +363,10 @@ fn compare_prog(a: &Prog, b: &Prog, st: &mut Stats, btf: Option<&(Btf, Btf)>) ->
                     note(describe("undecodable bytes differ"), &mut first);
                     break;
                 }
+                continue;
+            }
+            if is_percpu_addr_load(&ia, &ca[pa..]) && is_percpu_addr_load(&ib, &cb[pb..]) {
+                st.m_percpu_addr += 1;
                 continue;
             }
             if ia.len() != ib.len() || ia.code() != ib.code() {
@@ -614,8 +659,8 @@ fn main() {
     .unwrap();
     writeln!(
         w,
-        "masked:       imm64 kernel addresses {}, branches leaving the program {}, calls between its functions {}, %gs per-CPU displacements {}, 32-bit kernel addresses {}, BTF type IDs of the same type {}",
-        st.m_imm64, st.m_ext_branch, st.m_subprog_call, st.m_gs_disp, st.m_kaddr32, st.m_btf_id
+        "masked:       imm64 kernel addresses {}, branches leaving the program {}, calls between its functions {}, %gs per-CPU displacements {}, 32-bit kernel addresses {}, BTF type IDs of the same type {}, per-CPU addresses {}",
+        st.m_imm64, st.m_ext_branch, st.m_subprog_call, st.m_gs_disp, st.m_kaddr32, st.m_btf_id, st.m_percpu_addr
     )
     .unwrap();
     if let (Some((fa, fb)), Some((ba, bb))) = (&btf_files, &btf) {
@@ -631,4 +676,129 @@ fn main() {
     writeln!(w, "RESULT: {}", if bad { "DIFFERENT" } else { "IDENTICAL" }).unwrap();
     print!("{out}");
     exit(if bad { 1 } else { 0 })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A one-function program with this image, at a made-up address.
+    fn prog(image: Vec<u8>) -> Prog {
+        Prog {
+            ok: true,
+            lens: vec![image.len()],
+            ksyms: vec![0xffff_ffff_c000_0000],
+            image,
+            ..Default::default()
+        }
+    }
+
+    /// `add r9, gs:[disp32]`, as emit_priv_frame_ptr() writes it.
+    fn add_r9_gs(disp: u32) -> Vec<u8> {
+        let mut v = vec![0x65, 0x4c, 0x03, 0x0c, 0x25];
+        v.extend_from_slice(&disp.to_le_bytes());
+        v
+    }
+
+    /// prologue + body, the body being `ret`.
+    fn image(prologue: &[u8], add: Vec<u8>) -> Vec<u8> {
+        let mut v = prologue.to_vec();
+        v.extend(add);
+        v.push(0xc3);
+        v
+    }
+
+    fn cmp(a: Vec<u8>, b: Vec<u8>) -> (Option<String>, Stats) {
+        let mut st = Stats::default();
+        let r = compare_prog(&prog(a), &prog(b), &mut st, None);
+        (r, st)
+    }
+
+    // mov r9d, imm32 / mov r9, simm32 / movabs r9, imm64
+    const MOV_R9D: [u8; 6] = [0x41, 0xb9, 0x40, 0x2c, 0x03, 0x00];
+    const MOV_R9_S32: [u8; 7] = [0x49, 0xc7, 0xc1, 0x40, 0x2c, 0x03, 0x80];
+    const MOV_R9_64: [u8; 10] = [0x49, 0xb9, 0x40, 0x2c, 0x03, 0x00, 0x88, 0x40, 0x00, 0x00];
+    const MOV_R9_64_B: [u8; 10] = [0x49, 0xb9, 0x80, 0x91, 0x05, 0x00, 0x10, 0x41, 0x00, 0x00];
+
+    #[test]
+    fn private_stack_address_in_any_encoding_is_masked() {
+        for (a, b) in [
+            (&MOV_R9_64[..], &MOV_R9_64_B[..]),
+            (&MOV_R9D[..], &MOV_R9_64[..]),
+            (&MOV_R9_S32[..], &MOV_R9D[..]),
+        ] {
+            let (r, st) = cmp(
+                image(a, add_r9_gs(0x8201_e030)),
+                image(b, add_r9_gs(0x8202_e030)),
+            );
+            assert_eq!(r, None, "{a:02x?} vs {b:02x?}");
+            assert_eq!(st.m_percpu_addr, 1);
+            assert_eq!(st.m_gs_disp, 1);
+        }
+    }
+
+    #[test]
+    fn mov_r9_imm_without_the_gs_add_is_compared() {
+        // mov r9, imm then `ret`: e.g. the 6th argument of a call.
+        let (r, st) = cmp(image(&MOV_R9_64, vec![]), image(&MOV_R9_64_B, vec![]));
+        assert!(r.is_some_and(|d| d.contains("different operands")));
+        assert_eq!(st.m_percpu_addr, 0);
+        let (r, _) = cmp(image(&MOV_R9D, vec![]), image(&MOV_R9_64, vec![]));
+        assert!(r.is_some_and(|d| d.contains("different instruction")));
+    }
+
+    #[test]
+    fn other_register_or_other_add_is_compared() {
+        // movabs r8, imm64 then add r9, gs:[..]: not one per-CPU address.
+        let mut r8a = MOV_R9_64;
+        let mut r8b = MOV_R9_64_B;
+        r8a[1] = 0xb8;
+        r8b[1] = 0xb8;
+        let (r, _) = cmp(
+            image(&r8a, add_r9_gs(0x8201_e030)),
+            image(&r8b, add_r9_gs(0x8201_e030)),
+        );
+        assert!(r.is_some());
+        // add r9, [disp32] without %gs.
+        let no_gs = add_r9_gs(0x8201_e030)[1..].to_vec();
+        let (r, _) = cmp(image(&MOV_R9_64, no_gs.clone()), image(&MOV_R9_64_B, no_gs));
+        assert!(r.is_some());
+    }
+
+    #[test]
+    fn percpu_array_value_address_is_masked() {
+        // movabs rax, imm64 / mov eax, imm32, then add rax, gs:[disp32].
+        let add_rax_gs = |disp: u32| {
+            let mut v = vec![0x65, 0x48, 0x03, 0x04, 0x25];
+            v.extend_from_slice(&disp.to_le_bytes());
+            v
+        };
+        let movabs_rax = [0x48, 0xb8, 0x40, 0x2c, 0x03, 0x00, 0x88, 0x40, 0x00, 0x00];
+        let mov_eax = [0xb8, 0x40, 0x2c, 0x03, 0x00];
+        let (r, st) = cmp(
+            image(&movabs_rax, add_rax_gs(0x8201_e030)),
+            image(&mov_eax, add_rax_gs(0x8202_e030)),
+        );
+        assert_eq!(r, None);
+        assert_eq!(st.m_percpu_addr, 1);
+        // The add on another register than the mov's: compared.
+        let (r, st) = cmp(
+            image(&movabs_rax, add_r9_gs(0x8201_e030)),
+            image(&mov_eax, add_r9_gs(0x8201_e030)),
+        );
+        assert!(r.is_some_and(|d| d.contains("different instruction")));
+        assert_eq!(st.m_percpu_addr, 0);
+    }
+
+    #[test]
+    fn the_gs_add_itself_must_match() {
+        // add r9, gs:[..] vs add r8, gs:[..] after the mov.
+        let mut other = add_r9_gs(0x8201_e030);
+        other[3] = 0x04;
+        let (r, _) = cmp(
+            image(&MOV_R9_64, add_r9_gs(0x8201_e030)),
+            image(&MOV_R9_64_B, other),
+        );
+        assert!(r.is_some());
+    }
 }

@@ -15,7 +15,8 @@
 //! - [`wild`]: any address the program asks for (NULL plus a small offset, a user address, a
 //!   non-canonical one), deliberately: the wild pointer a verifier or JIT bug would produce.
 //!
-//! Live allocations are kept in a [`Registry`] until `bpf_kasan_free_all()` or module unload.
+//! Live allocations are kept in the [`Registry`] in [`REGISTRY`](static@REGISTRY) until
+//! `bpf_kasan_free_all()` or module unload.
 //!
 //! # Why the bad accesses are harmless
 //!
@@ -36,24 +37,21 @@
 //! # Why there is C in this module
 //!
 //! The kfuncs are C functions in `bpf_kasan_kfuncs.c` that forward to the `extern "C"` functions
-//! at the bottom of this file. In 6.12, pahole skips Rust compilation units when it generates
-//! BTF, so a Rust function has no BTF `FUNC` record and the verifier cannot call it; and the
-//! kernel crate has no API for kfunc sets or `register_btf_kfunc_id_set()`.
+//! at the bottom of this file. Kbuild runs pahole with `--lang_exclude=rust` when it generates BTF
+//! (6.12 and 7.3 alike), so a Rust function has no BTF `FUNC` record and the verifier cannot call
+//! it; and the kernel crate has no API for kfunc sets or `register_btf_kfunc_id_set()`.
 
 use core::ptr;
-use core::sync::atomic::{AtomicPtr, Ordering};
 use kernel::bindings;
 use kernel::error::to_result;
-use kernel::ffi::c_int;
-use kernel::new_mutex;
 use kernel::page::PAGE_SIZE;
 use kernel::prelude::*;
-use kernel::sync::Mutex;
+use kernel::sync::global_lock;
 
 module! {
     type: BpfKasanTestmod,
     name: "bpf_kasan_testmod",
-    author: "kasan-ebpf",
+    authors: ["kasan-ebpf"],
     description: "kfuncs returning freed or out-of-bounds memory to test KASAN in BPF programs",
     license: "GPL",
 }
@@ -84,8 +82,8 @@ struct Registry {
 }
 
 impl Registry {
-    /// Creates an empty registry.
-    fn new() -> Self {
+    /// Creates an empty registry (`const`: it initialises [`REGISTRY`](static@REGISTRY)).
+    const fn new() -> Self {
         Self {
             kmalloc: KVec::new(),
             vmalloc: KVec::new(),
@@ -114,23 +112,12 @@ impl Registry {
     }
 }
 
-/// The registry of the loaded module instance, for the kfuncs, which get no context argument.
-///
-/// Non-null from just before the kfuncs are registered until the module instance is dropped.
-static REGISTRY: AtomicPtr<Mutex<Registry>> = AtomicPtr::new(ptr::null_mut());
-
-/// Runs `f` on the locked registry.
-fn with_registry<R>(f: impl FnOnce(&mut Registry) -> Result<R>) -> Result<R> {
-    let registry = REGISTRY.load(Ordering::Acquire);
-    if registry.is_null() {
-        return Err(ENODEV);
-    }
-    // SAFETY: A non-null `REGISTRY` points to the mutex owned by the module instance, which is
-    // only dropped at module unload. The kfuncs are the only callers, and every BPF program that
-    // calls a kfunc of this module holds a reference on the module while it exists, so no call can
-    // be running, or start, once the module is being unloaded.
-    let registry = unsafe { &*registry };
-    f(&mut registry.lock())
+global_lock! {
+    /// The allocations handed out that are still live, for the kfuncs, which get no context
+    /// argument. The kfuncs that allocate may sleep, so this is a mutex.
+    // SAFETY: `BpfKasanTestmod::init()` initialises the lock before it registers the kfuncs; they
+    // and `BpfKasanTestmod::drop()` are all that use it.
+    unsafe(uninit) static REGISTRY: Mutex<Registry> = Registry::new();
 }
 
 /// Checks that the window `[offset, offset + buf_size)` is not empty and lies within `limit`
@@ -180,13 +167,12 @@ fn kmalloc_oob(size: u32, offset: u32, buf_size: c_int) -> Result<*mut u8> {
     // would use for `size` bytes; it accepts any size.
     let slab_size = unsafe { bindings::kmalloc_size_roundup(size) };
     let (offset, _) = window(offset, buf_size, slab_size)?;
-    with_registry(|registry| {
-        registry.check_room()?;
-        let mut obj = KVec::from_elem(0u8, size, GFP_KERNEL)?;
-        let ptr = obj.as_mut_ptr().wrapping_add(offset);
-        registry.kmalloc.push(obj, GFP_KERNEL)?;
-        Ok(ptr)
-    })
+    let mut registry = REGISTRY.lock();
+    registry.check_room()?;
+    let mut obj = KVec::from_elem(0u8, size, GFP_KERNEL)?;
+    let ptr = obj.as_mut_ptr().wrapping_add(offset);
+    registry.kmalloc.push(obj, GFP_KERNEL)?;
+    Ok(ptr)
 }
 
 /// Allocates a `vmalloc` area of `size` bytes, keeps it live, and returns a pointer `offset` bytes
@@ -196,25 +182,23 @@ fn vmalloc_oob(size: u32, offset: u32, buf_size: c_int) -> Result<*mut u8> {
     let size = obj_size(size, VMALLOC_MAX_OBJ)?;
     let mapped = size.div_ceil(PAGE_SIZE) * PAGE_SIZE;
     let (offset, _) = window(offset, buf_size, mapped)?;
-    with_registry(|registry| {
-        registry.check_room()?;
-        let mut obj = VVec::from_elem(0u8, size, GFP_KERNEL)?;
-        let ptr = obj.as_mut_ptr().wrapping_add(offset);
-        registry.vmalloc.push(obj, GFP_KERNEL)?;
-        Ok(ptr)
-    })
+    let mut registry = REGISTRY.lock();
+    registry.check_room()?;
+    let mut obj = VVec::from_elem(0u8, size, GFP_KERNEL)?;
+    let ptr = obj.as_mut_ptr().wrapping_add(offset);
+    registry.vmalloc.push(obj, GFP_KERNEL)?;
+    Ok(ptr)
 }
 
 /// Allocates a zeroed `kmalloc` buffer of `buf_size` bytes, keeps it live, and returns it.
 fn kmalloc_valid(buf_size: c_int) -> Result<*mut u8> {
     let (_, size) = window(0, buf_size, KMALLOC_MAX_OBJ)?;
-    with_registry(|registry| {
-        registry.check_room()?;
-        let mut buf = KVec::from_elem(0u8, size, GFP_KERNEL)?;
-        let ptr = buf.as_mut_ptr();
-        registry.kmalloc.push(buf, GFP_KERNEL)?;
-        Ok(ptr)
-    })
+    let mut registry = REGISTRY.lock();
+    registry.check_room()?;
+    let mut buf = KVec::from_elem(0u8, size, GFP_KERNEL)?;
+    let ptr = buf.as_mut_ptr();
+    registry.kmalloc.push(buf, GFP_KERNEL)?;
+    Ok(ptr)
 }
 
 /// Returns `addr` as a pointer, valid for the verifier for `buf_size` bytes, without checking it.
@@ -232,11 +216,9 @@ fn ptr_or_null(res: Result<*mut u8>) -> *mut u8 {
     res.unwrap_or(ptr::null_mut())
 }
 
-/// The module instance: owns the registry that the kfuncs use through [`REGISTRY`].
-struct BpfKasanTestmod {
-    /// The live allocations, freed when the module is unloaded.
-    registry: Pin<KBox<Mutex<Registry>>>,
-}
+/// The module instance. The state the kfuncs share lives in [`REGISTRY`](static@REGISTRY);
+/// dropping the instance at module unload frees what is left there.
+struct BpfKasanTestmod;
 
 extern "C" {
     /// Registers the kfuncs for syscall programs, `bpf_kasan_uaf()` also for tc programs and
@@ -247,26 +229,21 @@ extern "C" {
 
 impl kernel::Module for BpfKasanTestmod {
     fn init(_module: &'static ThisModule) -> Result<Self> {
-        let registry = KBox::pin_init(
-            new_mutex!(Registry::new(), "bpf_kasan_registry"),
-            GFP_KERNEL,
-        )?;
-        REGISTRY.store(ptr::from_ref(&*registry).cast_mut(), Ordering::Release);
+        // SAFETY: Module init runs once per load, each load has its own `REGISTRY`, and nothing
+        // uses it before the kfuncs are registered below.
+        unsafe { REGISTRY.init() };
         // SAFETY: `bpf_kasan_register_kfuncs()` has no requirements; the kfuncs it makes callable
-        // find the registry published above.
-        let ret = unsafe { bpf_kasan_register_kfuncs() };
-        if let Err(e) = to_result(ret) {
-            REGISTRY.store(ptr::null_mut(), Ordering::Release);
-            return Err(e);
-        }
-        Ok(Self { registry })
+        // use `REGISTRY`, initialised above. Should it fail, the module fails to load, and no
+        // program can have called a kfunc: programs only get a module's kfuncs once it is live.
+        to_result(unsafe { bpf_kasan_register_kfuncs() })?;
+        Ok(Self)
     }
 }
 
 impl Drop for BpfKasanTestmod {
     fn drop(&mut self) {
-        REGISTRY.store(ptr::null_mut(), Ordering::Release);
-        let freed = self.registry.lock().free_all();
+        // No kfunc can run any more: every program that calls one holds a reference on the module.
+        let freed = REGISTRY.lock().free_all();
         pr_info!("unloading, freed {} live allocations\n", freed);
     }
 }
@@ -304,8 +281,6 @@ pub extern "C" fn bpf_kasan_rs_wild(addr: u64, buf_size: c_int) -> *mut u8 {
 /// Backs the kfunc `bpf_kasan_free_all()`: frees every live allocation, returns how many.
 #[no_mangle]
 pub extern "C" fn bpf_kasan_rs_free_all() -> u32 {
-    with_registry(|registry| Ok(registry.free_all()))
-        .ok()
-        .and_then(|freed| u32::try_from(freed).ok())
-        .unwrap_or(0)
+    // At most `MAX_LIVE` allocations are live, so the count fits.
+    u32::try_from(REGISTRY.lock().free_all()).unwrap_or(u32::MAX)
 }

@@ -6,12 +6,13 @@
  *
  * The module is written in Rust (bpf_kasan_core.rs): allocation, freeing,
  * pointer offsetting and the bookkeeping of live allocations all live there.
- * This file holds only what cannot be Rust in 6.12:
+ * This file holds only what cannot be Rust, in 6.12 as in 7.3:
  *
  *  - the kfuncs themselves. A kfunc must have a BTF FUNC record in the
  *    module's BTF, and pahole skips Rust compilation units when it generates
- *    BTF (--lang_exclude=rust), so a Rust function would be invisible to the
- *    verifier. Each kfunc here is a one-line C wrapper that forwards to Rust.
+ *    BTF (scripts/Makefile.btf passes --lang_exclude=rust), so a Rust
+ *    function would be invisible to the verifier. Each kfunc here is a
+ *    one-line C wrapper that forwards to Rust.
  *  - the kfunc set. BTF_KFUNCS_START() and BTF_ID_FLAGS() emit .BTF_ids
  *    entries that resolve_btfids patches at link time, and there is no Rust
  *    API for them nor for register_btf_kfunc_id_set().

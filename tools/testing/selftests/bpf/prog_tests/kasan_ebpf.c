@@ -195,6 +195,11 @@ struct access {
 #define ATOMIC(sz, op, o)						\
 			.code = BPF_STX | BPF_ATOMIC | BPF_##sz, .imm = (op), \
 			.off = (o), .size = BYTES_##sz, .write = true
+/* An atomic that only reads: through src_reg, unlike the others. */
+#define LOAD_ACQ(sz, o)							\
+			.code = BPF_STX | BPF_ATOMIC | BPF_##sz,	\
+			.imm = BPF_LOAD_ACQ, .off = (o), .size = BYTES_##sz
+#define STORE_REL(sz, o)	ATOMIC(sz, BPF_STORE_REL, o)
 
 /*
  * The access of kasan_forms' form KASAN_<f>, named "<f>": kind (LDX, ...)
@@ -239,6 +244,14 @@ static const struct access forms[KASAN_NR_FORMS] = {
 	FORM(XOR_DW, ATOMIC, DW, BPF_XOR),
 	FORM(FETCH_XOR_W, ATOMIC, W, BPF_XOR | BPF_FETCH),
 	FORM(FETCH_XOR_DW, ATOMIC, DW, BPF_XOR | BPF_FETCH),
+	FORM(LOAD_ACQ_B, LOAD_ACQ, B),
+	FORM(LOAD_ACQ_H, LOAD_ACQ, H),
+	FORM(LOAD_ACQ_W, LOAD_ACQ, W),
+	FORM(LOAD_ACQ_DW, LOAD_ACQ, DW),
+	FORM(STORE_REL_B, STORE_REL, B),
+	FORM(STORE_REL_H, STORE_REL, H),
+	FORM(STORE_REL_W, STORE_REL, W),
+	FORM(STORE_REL_DW, STORE_REL, DW),
 };
 
 /*
@@ -315,6 +328,22 @@ static const struct access mixed_access = {
 
 static const struct access tail_access = {
 	"kasan_tail_tgt", LDX(H, KASAN_TAIL_OFF)
+};
+
+static const struct access priv_stack_access = {
+	"kasan_priv_stack", LDX(DW, KASAN_PRIV_OFF)
+};
+
+/* kasan_gotox's jump targets, each an access at KASAN_GOTOX_OFF(target). */
+#define GOTOX(t, kind, sz)						\
+	[KASAN_GOTOX_##t] = { #t, kind(sz, KASAN_GOTOX_OFF(KASAN_GOTOX_##t)) }
+
+static const struct access gotox_targets[KASAN_NR_GOTOX] = {
+	GOTOX(LDX_DW, LDX, DW),
+	GOTOX(STX_W, STX, W),
+	GOTOX(ST_H, ST, H),
+	GOTOX(LOAD_ACQ_W, LOAD_ACQ, W),
+	GOTOX(STORE_REL_DW, STORE_REL, DW),
 };
 
 static bool is_atomic(__u8 code)
@@ -1486,8 +1515,8 @@ static void test_mode0_image(void)
 
 	if (!ASSERT_OK(kallsyms_find("bpf_jit_kasan_thunk", &thunk),
 		       "bpf_jit_kasan_thunk in /proc/kallsyms") ||
-	    !ASSERT_EQ(kallsyms_find("__x86_call_depth", &depth), -ENOENT,
-		       "no call depth accounting (no __x86_call_depth)"))
+	    !ASSERT_EQ(kallsyms_find("x86_call_depth_emit_accounting", &depth),
+		       -ENOENT, "no call depth accounting (no call thunks)"))
 		return;
 	for (mode = 0; mode <= 2; mode++) {
 		struct round r = { mode, 0 };
@@ -1721,14 +1750,12 @@ static int insn_line(int fd, int insn)
 }
 
 /*
- * Constant blinding in a program with subprograms: the JIT sees each
- * function blinded (every constant before the access is now three insns),
- * the report must still give the index of the access in the xlated program
- * (which bpftool shows unblinded) and its source line. The line comes from
- * the same program loaded without blinding: blinding a subprogram shifts
- * the line info that all the program's functions share
- * (bpf_patch_insn_single() adjusts it with the subprogram's own insn
- * offsets), so the hardened program's own line info can be off.
+ * Constant blinding in a program with subprograms: the verifier blinds the
+ * whole program before it splits off the subprograms (every constant
+ * before the access is now three insns), and bpftool shows the blinded
+ * program, so the report must give the index of the access in the blinded
+ * xlated program, shifted from the unblinded one, and the source line of
+ * the access, the same as without blinding.
  */
 static void test_harden_subprog(void)
 {
@@ -1770,7 +1797,7 @@ static void test_harden_subprog(void)
 			break;
 		if (!get_prog_meta(fd, &m))
 			goto next;
-		ASSERT_EQ(m.cnt, cnt, "xlated program of several functions is not blinded");
+		ASSERT_GT(m.cnt, cnt, "xlated program of several functions is blinded");
 		for (i = 0; i < ARRAY_SIZE(subs); i++) {
 			struct expect e = {
 				.what = what, .kind = UAF, .a = subs[i].a,
@@ -1782,8 +1809,10 @@ static void test_harden_subprog(void)
 			e.insn = find_insn(&m, e.a);
 			if (!ASSERT_GE(e.insn, 0,
 				       msg(what, "access in xlated program")) ||
-			    !ASSERT_EQ(e.insn, idx[i], msg(what, "same index unblinded")) ||
-			    !ASSERT_GT(e.line, 0, msg(what, "line info of the access")))
+			    !ASSERT_GT(e.insn, idx[i], msg(what, "index moved by blinding")) ||
+			    !ASSERT_GT(e.line, 0, msg(what, "line info of the access")) ||
+			    !ASSERT_EQ(insn_line(fd, e.insn), e.line,
+				       msg(what, "blinded line info of the access")))
 				continue;
 			skel->bss->form = subs[i].which;
 			if (run_prog(fd, false, &run) &&
@@ -1903,7 +1932,8 @@ static int count_rnd_hi32(const struct prog_meta *m)
 
 	for (i = 0; i < m->cnt; i++)
 		n += m->insns[i].code == (BPF_ALU64 | BPF_OR | BPF_X) &&
-		     m->insns[i].src_reg == MAX_BPF_REG;	/* BPF_REG_AX */
+		     /* BPF_REG_AX: after BPF_REG_PARAMS (MAX_BPF_REG) */
+		     m->insns[i].src_reg == MAX_BPF_REG + 1;
 	return n;
 }
 
@@ -2058,6 +2088,329 @@ static void test_spill_join(void)
 	set_sysctl(HARDEN_SYSCTL, saved_harden);
 }
 
+/*
+ * Whether the image sets up a private stack as the x86 JIT does
+ * (emit_priv_frame_ptr()): "mov r9, <per-CPU frame pointer>", in one of the
+ * three encodings emit_mov_imm64() picks (movabs: 49 b9 imm64, sign-extended
+ * imm32: 49 c7 c1 imm32, zero-extended: 41 b9 imm32), then
+ * "add r9, gs:[this_cpu_off]" (65 4c 03 0c 25 disp32), whose disp32 is the
+ * low half of the address of this_cpu_off.
+ */
+static bool has_priv_frame_ptr(const struct jit_image *img, __u32 this_cpu_off)
+{
+	static const __u8 add_gs[] = { 0x65, 0x4c, 0x03, 0x0c, 0x25 };
+	const __u8 *code = img->insns;
+	__u32 i;
+
+	for (i = 6; i + 9 <= img->len; i++) {
+		if (memcmp(code + i, add_gs, sizeof(add_gs)) ||
+		    memcmp(code + i + 5, &this_cpu_off, sizeof(this_cpu_off)))
+			continue;
+		if ((i >= 10 && code[i - 10] == 0x49 && code[i - 9] == 0xb9) ||
+		    (i >= 7 && code[i - 7] == 0x49 && code[i - 6] == 0xc7 &&
+		     code[i - 5] == 0xc1) ||
+		    (code[i - 6] == 0x41 && code[i - 5] == 0xb9))
+			return true;
+	}
+	return false;
+}
+
+/* Runs kasan_get_buf with src; returns the pointer it got, or 0. */
+static __u64 kfunc_ptr(struct kasan_ebpf *skel, enum kasan_src src)
+{
+	struct run run;
+	__u64 p = 0;
+
+	skel->bss->src = src;
+	skel->bss->base = 0;
+	if (run_prog(bpf_program__fd(skel->progs.kasan_get_buf), false, &run) &&
+	    ASSERT_EQ(run.retval, 0, "kasan_get_buf got its pointer"))
+		p = skel->bss->base;
+	check_no_report(&run, "kasan_get_buf");
+	run_free(&run);
+	return p;
+}
+
+/*
+ * A tracing program with a private stack (kasan_priv_stack, fentry with
+ * 72 bytes of stack): its JIT image sets r9 to its per-CPU stack (the
+ * control, kasan_stack, a syscall program with 64 bytes of stack, has
+ * none), its stack accesses through r10 and through a copy of it are not
+ * checked (fdinfo kasan_checks counts its three others), its stack keeps
+ * its values across a kfunc call (priv_out), and its read through a
+ * kfunc's pointer to a freed object is reported exactly, in modes 1 and 2;
+ * through a pointer to a valid buffer, nothing is reported and, in mode 1,
+ * the slow path is never entered.
+ */
+static void test_priv_stack(void)
+{
+	static const struct {
+		enum kasan_src src;
+		const char *kind;
+	} srcs[] = {
+		{ KASAN_SRC_VALID, NULL },
+		{ KASAN_SRC_UAF, UAF },
+	};
+	unsigned long long this_cpu_off;
+	struct bpf_link *link = NULL;
+	struct kasan_ebpf *skel;
+	struct jit_image img;
+	struct prog_meta m;
+	int mode, i, fd;
+	char what[48];
+	struct run run;
+	long slow;
+
+	if (!ASSERT_OK(kallsyms_find("this_cpu_off", &this_cpu_off),
+		       "this_cpu_off in /proc/kallsyms"))
+		return;
+	for (mode = 1; mode <= 2; mode++) {
+		skel = open_skel();
+		if (!skel)
+			return;
+		bpf_program__set_autoload(skel->progs.kasan_priv_stack, true);
+		bpf_program__set_autoload(skel->progs.kasan_get_buf, true);
+		bpf_program__set_autoload(skel->progs.kasan_stack, true);
+		if (!load_skel(skel, mode))
+			goto next;
+		fd = bpf_program__fd(skel->progs.kasan_priv_stack);
+		snprintf(what, sizeof(what), "priv stack mode %d", mode);
+		ASSERT_EQ(read_fdinfo(fd, "kasan_mode"), mode, msg(what, "fdinfo kasan_mode"));
+		ASSERT_EQ(read_fdinfo(fd, "kasan_checks"), KASAN_PRIV_CHECKS,
+			  msg(what, "fdinfo kasan_checks: no stack access counted"));
+		if (get_jit_image(fd, &img)) {
+			ASSERT_TRUE(has_priv_frame_ptr(&img, this_cpu_off),
+				    msg(what, "JIT sets r9 to a private stack"));
+			put_jit_image(&img);
+		}
+		if (get_jit_image(bpf_program__fd(skel->progs.kasan_stack), &img)) {
+			ASSERT_FALSE(has_priv_frame_ptr(&img, this_cpu_off),
+				     msg(what, "no private stack in kasan_stack (control)"));
+			put_jit_image(&img);
+		}
+		link = bpf_program__attach(skel->progs.kasan_priv_stack);
+		if (!ASSERT_OK_PTR(link, msg(what, "attach to bpf_fentry_test1")))
+			goto next;
+		if (!get_prog_meta(fd, &m))
+			goto next;
+		for (i = 0; i < ARRAY_SIZE(srcs); i++) {
+			struct expect e = {
+				.what = what, .kind = srcs[i].kind,
+				.a = &priv_stack_access, .name = "kasan_priv_stack",
+				.tag = m.tag, .insn = find_insn(&m, &priv_stack_access),
+			};
+			__u64 p;
+
+			snprintf(what, sizeof(what), "priv stack mode %d %s", mode,
+				 srcs[i].kind ? "uaf" : "valid");
+			if (!ASSERT_GE(e.insn, 0, msg(what, "access in xlated program")))
+				continue;
+			p = kfunc_ptr(skel, srcs[i].src);
+			if (!ASSERT_NEQ(p, 0, msg(what, "pointer from kasan_get_buf")))
+				continue;
+			skel->bss->priv_addr = p;
+			skel->bss->priv_out = 0;
+			slow = read_fdinfo(fd, SLOW_PATH);
+			if (run_prog(fd, false, &run) &&
+			    ASSERT_EQ(run.retval, 0, msg(what, "bpf_fentry_test*() ran"))) {
+				e.addr = p + KASAN_PRIV_OFF;
+				if (e.kind)
+					check_one_report(&run, &e);
+				else
+					check_no_report(&run, what);
+				ASSERT_EQ(skel->bss->priv_out, KASAN_PRIV_OUT,
+					  msg(what, "the stack kept its values (priv_out)"));
+				if (mode == 1)
+					ASSERT_EQ(read_fdinfo(fd, SLOW_PATH) - slow,
+						  e.kind ? 1 : 0,
+						  msg(what, "slow path entries in the run"));
+			}
+			run_free(&run);
+		}
+		put_prog_meta(&m);
+		free_all(skel);
+next:
+		bpf_link__destroy(link);
+		link = NULL;
+		kasan_ebpf__destroy(skel);
+	}
+}
+
+/*
+ * The insn array map of the program fd (libbpf makes one of each jump
+ * table): its fd, or -1 if there is not exactly one.
+ */
+static int insn_array_fd(int fd)
+{
+	struct bpf_prog_info info = {};
+	__u32 len = sizeof(info), ids[16], i;
+	int map_fd, found = -1, n = 0;
+
+	info.nr_map_ids = ARRAY_SIZE(ids);
+	info.map_ids = ptr_to_u64(ids);
+	if (!ASSERT_OK(bpf_prog_get_info_by_fd(fd, &info, &len),
+		       "bpf_prog_get_info_by_fd") ||
+	    !ASSERT_LE(info.nr_map_ids, ARRAY_SIZE(ids), "nr_map_ids"))
+		return -1;
+	for (i = 0; i < info.nr_map_ids; i++) {
+		struct bpf_map_info minfo = {};
+		__u32 mlen = sizeof(minfo);
+
+		map_fd = bpf_map_get_fd_by_id(ids[i]);
+		if (!ASSERT_OK_FD(map_fd, "bpf_map_get_fd_by_id"))
+			continue;
+		if (!ASSERT_OK(bpf_map_get_info_by_fd(map_fd, &minfo, &mlen),
+			       "bpf_map_get_info_by_fd") ||
+		    minfo.type != BPF_MAP_TYPE_INSN_ARRAY) {
+			close(map_fd);
+			continue;
+		}
+		ASSERT_EQ(minfo.max_entries, KASAN_NR_GOTOX,
+			  "the insn array has one entry per jump target");
+		if (found >= 0)
+			close(found);
+		found = map_fd;
+		n++;
+	}
+	if (!ASSERT_EQ(n, 1, "one insn array map")) {
+		if (found >= 0)
+			close(found);
+		return -1;
+	}
+	return found;
+}
+
+/* ENDBR64, which the JIT puts before each indirect jump target (IBT). */
+static const __u8 endbr64[] = { 0xf3, 0x0f, 0x1e, 0xfa };
+
+/*
+ * The jump table (insn array) of kasan_gotox points at its targets: entry
+ * t at the xlated index of target t's access, and at its JIT code, which
+ * starts with an ENDBR if the kernel has IBT.
+ */
+static void check_jump_table(int fd, const int *idx, bool harden, bool ibt,
+			     const char *what)
+{
+	struct bpf_insn_array_value val;
+	struct jit_image img;
+	int map_fd;
+	__u32 t;
+
+	map_fd = insn_array_fd(fd);
+	if (map_fd < 0)
+		return;
+	if (!get_jit_image(fd, &img))
+		goto out;
+	for (t = 0; t < KASAN_NR_GOTOX; t++) {
+		if (!ASSERT_OK(bpf_map_lookup_elem(map_fd, &t, &val),
+			       msg(what, "insn array lookup")))
+			continue;
+		/* Blinding an ST target puts two insns before its store. */
+		if (!harden)
+			ASSERT_EQ(val.xlated_off, idx[t],
+				  msg(what, "jump table entry: xlated index of the target"));
+		if (!ASSERT_LT(val.jitted_off, img.len,
+			       msg(what, "jump table entry within the image")))
+			continue;
+		if (ibt)
+			ASSERT_OK(memcmp(img.insns + val.jitted_off, endbr64,
+					 sizeof(endbr64)),
+				  msg(what, "jump table entry points at an ENDBR"));
+	}
+	put_jit_image(&img);
+out:
+	close(map_fd);
+}
+
+/*
+ * Indirect jumps: kasan_gotox jumps through a jump table to one of
+ * KASAN_NR_GOTOX accesses, each the first insn of its target. Each target's
+ * check must run before its access (the jump lands on the check, after the
+ * ENDBR): through a valid buffer, every target runs and returns its own
+ * value with no report; through freed and out-of-bounds memory, each
+ * target's access is reported exactly, with its instruction index. Also
+ * under constant blinding, which rewrites insns around the targets.
+ */
+static void test_gotox(void)
+{
+	static const struct {
+		enum kasan_src src;
+		const char *name;
+		const char *kind;
+	} srcs[] = {
+		{ KASAN_SRC_VALID, "valid", NULL },
+		{ KASAN_SRC_UAF, "uaf", UAF },
+		{ KASAN_SRC_KMALLOC_OOB, "kmalloc_oob", SLAB_OOB },
+	};
+	int idx[KASAN_NR_GOTOX], i, j, t, fd;
+	unsigned long long addr;
+	const struct round *r;
+	struct kasan_ebpf *skel;
+	struct prog_meta m;
+	struct run run;
+	char what[80];
+	bool ibt;
+
+	ibt = !kallsyms_find("ibt_selftest_noendbr", &addr);
+	for (i = 0; i < ARRAY_SIZE(checked_rounds); i++) {
+		r = &checked_rounds[i];
+		skel = load_round("kasan_gotox", r, &fd);
+		if (!skel)
+			break;
+		if (!get_prog_meta(fd, &m))
+			goto next;
+		snprintf(what, sizeof(what), "gotox mode %d harden %d", r->mode,
+			 r->harden);
+		for (t = 0; t < KASAN_NR_GOTOX; t++)
+			idx[t] = find_insn(&m, &gotox_targets[t]);
+		for (t = 0; t < KASAN_NR_GOTOX; t++)
+			if (!ASSERT_GE(idx[t], 0, msg(what, "target access in xlated program")))
+				goto put;
+		check_jump_table(fd, idx, r->harden, ibt, what);
+
+		for (j = 0; j < ARRAY_SIZE(srcs); j++) {
+			for (t = 0; t < KASAN_NR_GOTOX; t++) {
+				struct expect e = {
+					.what = what, .kind = srcs[j].kind,
+					.a = &gotox_targets[t], .name = "kasan_gotox",
+					.tag = m.tag, .insn = idx[t],
+				};
+
+				snprintf(what, sizeof(what), "gotox mode %d harden %d %s %s",
+					 r->mode, r->harden, srcs[j].name,
+					 gotox_targets[t].name);
+				skel->bss->src = srcs[j].src;
+				skel->bss->form = t;
+				if (run_prog(fd, false, &run) &&
+				    ASSERT_EQ(run.retval, KASAN_GOTOX_RET(t),
+					      msg(what, "retval: the target ran"))) {
+					e.addr = skel->bss->base + e.a->off;
+					if (e.kind)
+						check_one_report(&run, &e);
+					else
+						check_no_report(&run, what);
+				}
+				run_free(&run);
+			}
+		}
+		/* An index past the table: no jump, no access. */
+		snprintf(what, sizeof(what), "gotox mode %d harden %d no target",
+			 r->mode, r->harden);
+		skel->bss->src = KASAN_SRC_UAF;
+		skel->bss->form = KASAN_NR_GOTOX;
+		if (run_prog(fd, false, &run) &&
+		    ASSERT_EQ(run.retval, KASAN_GOTOX_MISS, msg(what, "retval")))
+			check_no_report(&run, what);
+		run_free(&run);
+put:
+		put_prog_meta(&m);
+next:
+		free_all(skel);
+		kasan_ebpf__destroy(skel);
+	}
+	set_sysctl(HARDEN_SYSCTL, saved_harden);
+}
+
 void test_kasan_ebpf(void)
 {
 	int err;
@@ -2140,6 +2493,10 @@ void test_kasan_ebpf(void)
 		test_unprivileged_stack_store();
 	if (test__start_subtest("spill_fill_join"))
 		test_spill_join();
+	if (test__start_subtest("private_stack"))
+		test_priv_stack();
+	if (test__start_subtest("indirect_jump"))
+		test_gotox();
 	if (test__start_subtest("module_reload"))
 		test_reload();
 

@@ -14,8 +14,52 @@
 #include "vmlinux.h"
 #include <bpf/bpf_helpers.h>
 #include <bpf/bpf_tracing.h>
+#include <linux/bpf_common.h>
 #include "bpf_misc.h"
 #include "kasan_ebpf.h"
+
+/*
+ * Instructions that clang 19's BPF assembler has no syntax for (load-acquire,
+ * store-release, gotox) are emitted as ".8byte %[insn]", as upstream's
+ * verifier_load_acquire.c and verifier_gotox.c do with BPF_ATOMIC_OP() and
+ * BPF_RAW_INSN() of tools/include/linux/filter.h. That header pulls in the
+ * uapi linux/bpf.h, whose types clash with vmlinux.h's, and vmlinux.h's own
+ * struct bpf_insn cannot be used: its preserve_access_index attribute keeps
+ * clang from folding the instruction into an "i" operand. Hence this plain
+ * copy of the layout, and the opcodes that only the uapi header defines.
+ */
+#ifndef BPF_DW
+#define BPF_DW		0x18
+#endif
+#ifndef BPF_ATOMIC
+#define BPF_ATOMIC	0xc0
+#endif
+#ifndef BPF_LOAD_ACQ
+#define BPF_LOAD_ACQ	0x100
+#endif
+#ifndef BPF_STORE_REL
+#define BPF_STORE_REL	0x110
+#endif
+
+struct kasan_raw_insn {
+	__u8 code;
+	__u8 dst_reg:4;
+	__u8 src_reg:4;
+	__s16 off;
+	__s32 imm;
+};
+
+#define RAW_INSN(CODE, DST, SRC, OFF, IMM)				\
+	((struct kasan_raw_insn) {					\
+		.code = (CODE), .dst_reg = (DST), .src_reg = (SRC),	\
+		.off = (OFF), .imm = (IMM) })
+
+/* As BPF_ATOMIC_OP() of tools/include/linux/filter.h. */
+#define ATOMIC_OP(SIZE, OP, DST, SRC, OFF)				\
+	RAW_INSN(BPF_STX | BPF_ATOMIC | (SIZE), DST, SRC, OFF, OP)
+
+/* gotox DST */
+#define GOTOX(DST)	RAW_INSN(BPF_JMP | BPF_JA | BPF_X, DST, 0, 0, 0)
 
 extern u8 *bpf_kasan_uaf(__u32 obj_size, __u32 offset,
 			 const int rdwr_buf_size) __ksym;
@@ -25,6 +69,7 @@ extern u8 *bpf_kasan_vmalloc_oob(__u32 obj_size, __u32 offset,
 				 const int rdwr_buf_size) __ksym;
 extern u8 *bpf_kasan_kmalloc_valid(const int rdwr_buf_size) __ksym;
 extern __u32 bpf_kasan_free_all(void) __ksym;
+extern u8 *bpf_kasan_wild(__u64 addr, const int rdwr_buf_size) __ksym;
 
 /* Set by the test before a run. */
 int src;	/* enum kasan_src, for kasan_forms */
@@ -39,6 +84,11 @@ __u32 tail_key;		/* kasan_tail_r12_ind's key, set by the test */
 
 /* kasan_spill_join's store goes here on one of its paths. */
 __u64 spill_word;
+
+/* kasan_priv_stack: the address it reads through (set by the test) */
+__u64 priv_addr;
+/* and the sum of its stack, KASAN_PRIV_OUT (set by the program) */
+__u64 priv_out;
 
 struct {
 	__uint(type, BPF_MAP_TYPE_PROG_ARRAY);
@@ -78,6 +128,31 @@ struct {
 
 /* The access of kasan_forms' form f, at KASAN_FORM_OFF(f). */
 #define FORM_ACCESS(p, f, insn)	ACCESS(p, insn, KASAN_FORM_OFF(f))
+
+/*
+ * The same for a form that has no assembler syntax: 'raw' is the
+ * instruction, e.g. ATOMIC_OP(BPF_B, BPF_LOAD_ACQ, BPF_REG_0, BPF_REG_1, off).
+ */
+#define FORM_RAW(p, raw)						\
+	({								\
+		asm volatile ("r1 = %[ptr];"				\
+			      "r2 = 1;"					\
+			      "r0 = 0;"					\
+			      ".8byte %[insn];"				\
+			      :						\
+			      : [ptr]"r"(p), __imm_insn(insn, raw)	\
+			      : "r0", "r1", "r2", "memory");		\
+	})
+
+/* w0 = load_acquire((<size> *)(r1 + KASAN_FORM_OFF(f))) */
+#define FORM_LOAD_ACQ(p, f, size)					\
+	FORM_RAW(p, ATOMIC_OP(size, BPF_LOAD_ACQ, BPF_REG_0, BPF_REG_1,	\
+			      KASAN_FORM_OFF(f)))
+
+/* store_release((<size> *)(r1 + KASAN_FORM_OFF(f)), w2) */
+#define FORM_STORE_REL(p, f, size)					\
+	FORM_RAW(p, ATOMIC_OP(size, BPF_STORE_REL, BPF_REG_1, BPF_REG_2,	\
+			      KASAN_FORM_OFF(f)))
 
 static __always_inline u8 *get_buf(void)
 {
@@ -246,6 +321,30 @@ int kasan_forms(void *ctx)
 	case KASAN_FETCH_XOR_DW:
 		FORM_ACCESS(p, KASAN_FETCH_XOR_DW,
 			    "r2 = atomic_fetch_xor((u64 *)(r1 + %[off]), r2);");
+		break;
+	case KASAN_LOAD_ACQ_B:
+		FORM_LOAD_ACQ(p, KASAN_LOAD_ACQ_B, BPF_B);
+		break;
+	case KASAN_LOAD_ACQ_H:
+		FORM_LOAD_ACQ(p, KASAN_LOAD_ACQ_H, BPF_H);
+		break;
+	case KASAN_LOAD_ACQ_W:
+		FORM_LOAD_ACQ(p, KASAN_LOAD_ACQ_W, BPF_W);
+		break;
+	case KASAN_LOAD_ACQ_DW:
+		FORM_LOAD_ACQ(p, KASAN_LOAD_ACQ_DW, BPF_DW);
+		break;
+	case KASAN_STORE_REL_B:
+		FORM_STORE_REL(p, KASAN_STORE_REL_B, BPF_B);
+		break;
+	case KASAN_STORE_REL_H:
+		FORM_STORE_REL(p, KASAN_STORE_REL_H, BPF_H);
+		break;
+	case KASAN_STORE_REL_W:
+		FORM_STORE_REL(p, KASAN_STORE_REL_W, BPF_W);
+		break;
+	case KASAN_STORE_REL_DW:
+		FORM_STORE_REL(p, KASAN_STORE_REL_DW, BPF_DW);
 		break;
 	default:
 		return 2;
@@ -785,6 +884,160 @@ __naked int kasan_spill_join(void)
 	: __imm_addr(form),
 	  __imm_addr(spill_word)
 	: __clobber_all);
+}
+
+/* Sets 'base' to the pointer that 'src' picks, and accesses nothing. */
+SEC("syscall")
+int kasan_get_buf(void *ctx)
+{
+	u8 *p = get_buf();
+
+	if (!p)
+		return 1;
+	base = (__u64)p;
+	return 0;
+}
+
+/*
+ * Clang emits no BTF FUNC record for a kfunc that only inline asm calls,
+ * and libbpf needs one to link the program: this call makes it, as in
+ * verifier_ref_tracking.c. Never loaded: no program calls it.
+ */
+void __kfunc_btf_root(void)
+{
+	bpf_kasan_wild(0, KASAN_BUF_SIZE);
+}
+
+/*
+ * A tracing program with KASAN_PRIV_STACK_DEPTH bytes of stack, at least
+ * BPF_PRIV_STACK_MIN_SIZE: the x86 JIT gives it a private stack, whose frame
+ * pointer it keeps in r9 (saved around calls) instead of rbp. Its stack
+ * accesses, through r10 and through r8 = r10 - 64, stay unchecked; the read
+ * through the pointer from bpf_kasan_wild(priv_addr) is checked, and so are
+ * the accesses to priv_addr and priv_out (see progs/kasan_ebpf.h).
+ */
+SEC("fentry/bpf_fentry_test1")
+__naked int kasan_priv_stack(void)
+{
+	asm volatile (
+	"r7 = %[val] ll;"
+	"*(u64 *)(r10 - 8) = r7;"
+	"*(u64 *)(r10 - %[depth]) = r7;"
+	"r8 = r10;"
+	"r8 += -64;"
+	"*(u64 *)(r8 + 0) = r7;"
+	"*(u32 *)(r8 + 8) = w7;"
+	"r6 = %[priv_addr] ll;"
+	"r1 = *(u64 *)(r6 + 0);"		/* checked: a map value */
+	"r2 = %[size];"
+	"call %[bpf_kasan_wild];"
+	"if r0 == 0 goto l0_%=;"
+	"r1 = *(u64 *)(r0 + %[off]);"		/* checked: the heap */
+	"r2 = *(u64 *)(r10 - %[depth]);"
+	"r3 = *(u64 *)(r8 + 0);"
+	"r2 += r3;"
+	"r3 = *(u32 *)(r8 + 8);"
+	"r2 += r3;"
+	"lock *(u64 *)(r10 - 8) += r2;"
+	"r3 = *(u64 *)(r10 - 8);"
+	"r6 = %[priv_out] ll;"
+	"*(u64 *)(r6 + 0) = r3;"		/* checked: a map value */
+"l0_%=:"
+	"r0 = 0;"
+	"exit;"
+	:
+	: __imm(bpf_kasan_wild),
+	  __imm_addr(priv_addr),
+	  __imm_addr(priv_out),
+	  __imm_const(val, KASAN_PRIV_VAL),
+	  __imm_const(depth, KASAN_PRIV_STACK_DEPTH),
+	  __imm_const(size, KASAN_BUF_SIZE),
+	  __imm_const(off, KASAN_PRIV_OFF)
+	: __clobber_all);
+}
+
+/*
+ * An indirect jump through a jump table (an insn array map that libbpf
+ * makes of the .jumptables section) to the target that 'form' picks, each
+ * an access through the pointer that 'src' picks: the JIT gives each target
+ * an ENDBR and then the access's check, and the table must point at them.
+ * The table's entries are offsets in this program's section, 'syscall'.
+ */
+SEC("syscall")
+int kasan_gotox(void *ctx)
+{
+	u8 *p = get_buf();
+	int ret;
+
+	if (!p)
+		return 1;
+	base = (__u64)p;
+
+	asm volatile (
+	".pushsection .jumptables,\"\",@progbits;"
+"kasan_gotox_jt_%=:"
+	".quad t0_%= - syscall;"
+	".quad t1_%= - syscall;"
+	".quad t2_%= - syscall;"
+	".quad t3_%= - syscall;"
+	".quad t4_%= - syscall;"
+	".size kasan_gotox_jt_%=, %[nr] * 8;"
+	".global kasan_gotox_jt_%=;"
+	".popsection;"
+	"r1 = %[ptr];"
+	"r2 = 1;"
+	"r0 = 0;"
+	"%[ret] = %[miss];"
+	"r3 = %[form] ll;"
+	"r3 = *(u32 *)(r3 + 0);"
+	"if r3 >= %[nr] goto out_%=;"
+	"r3 <<= 3;"
+	"r4 = kasan_gotox_jt_%= ll;"
+	"r4 += r3;"
+	"r4 = *(u64 *)(r4 + 0);"
+	".8byte %[gotox_r4];"
+"t0_%=:"
+	"r0 = *(u64 *)(r1 + %[off0]);"
+	"%[ret] = %[ret0];"
+	"goto out_%=;"
+"t1_%=:"
+	"*(u32 *)(r1 + %[off1]) = w2;"
+	"%[ret] = %[ret1];"
+	"goto out_%=;"
+"t2_%=:"
+	"*(u16 *)(r1 + %[off2]) = 0x2222;"
+	"%[ret] = %[ret2];"
+	"goto out_%=;"
+"t3_%=:"
+	".8byte %[load_acq_w];"
+	"%[ret] = %[ret3];"
+	"goto out_%=;"
+"t4_%=:"
+	".8byte %[store_rel_dw];"
+	"%[ret] = %[ret4];"
+"out_%=:"
+	: [ret]"=&r"(ret)
+	: [ptr]"r"(p),
+	  __imm_addr(form),
+	  __imm_const(nr, KASAN_NR_GOTOX),
+	  __imm_const(miss, KASAN_GOTOX_MISS),
+	  __imm_const(off0, KASAN_GOTOX_OFF(KASAN_GOTOX_LDX_DW)),
+	  __imm_const(off1, KASAN_GOTOX_OFF(KASAN_GOTOX_STX_W)),
+	  __imm_const(off2, KASAN_GOTOX_OFF(KASAN_GOTOX_ST_H)),
+	  __imm_const(ret0, KASAN_GOTOX_RET(KASAN_GOTOX_LDX_DW)),
+	  __imm_const(ret1, KASAN_GOTOX_RET(KASAN_GOTOX_STX_W)),
+	  __imm_const(ret2, KASAN_GOTOX_RET(KASAN_GOTOX_ST_H)),
+	  __imm_const(ret3, KASAN_GOTOX_RET(KASAN_GOTOX_LOAD_ACQ_W)),
+	  __imm_const(ret4, KASAN_GOTOX_RET(KASAN_GOTOX_STORE_REL_DW)),
+	  __imm_insn(gotox_r4, GOTOX(BPF_REG_4)),
+	  __imm_insn(load_acq_w,
+		     ATOMIC_OP(BPF_W, BPF_LOAD_ACQ, BPF_REG_0, BPF_REG_1,
+			       KASAN_GOTOX_OFF(KASAN_GOTOX_LOAD_ACQ_W))),
+	  __imm_insn(store_rel_dw,
+		     ATOMIC_OP(BPF_DW, BPF_STORE_REL, BPF_REG_1, BPF_REG_2,
+			       KASAN_GOTOX_OFF(KASAN_GOTOX_STORE_REL_DW)))
+	: "r0", "r1", "r2", "r3", "r4", "memory");
+	return ret;
 }
 
 /*

@@ -80,13 +80,33 @@ enum kasan_form {
 	KASAN_XOR_DW,
 	KASAN_FETCH_XOR_W,
 	KASAN_FETCH_XOR_DW,
+	/*
+	 * w0 = load_acquire((u8 *)(r1 + off)): BPF_STX | BPF_ATOMIC with imm
+	 * BPF_LOAD_ACQ, a read through src_reg (r1), unlike every other
+	 * atomic; its dst_reg (r0) holds 0, so a check of the wrong register
+	 * would report a null-ptr-deref at another address.
+	 */
+	KASAN_LOAD_ACQ_B,
+	KASAN_LOAD_ACQ_H,
+	KASAN_LOAD_ACQ_W,
+	KASAN_LOAD_ACQ_DW,
+	/* store_release((u8 *)(r1 + off), w2): imm BPF_STORE_REL, a write */
+	KASAN_STORE_REL_B,
+	KASAN_STORE_REL_H,
+	KASAN_STORE_REL_W,
+	KASAN_STORE_REL_DW,
 	KASAN_NR_FORMS,
 };
 
-/* 8-byte aligned (atomics need it), all within KASAN_BUF_SIZE. */
-#define KASAN_FORM_OFF(form)	(64 + 8 * (form))
-_Static_assert(KASAN_FORM_OFF(KASAN_NR_FORMS) <= KASAN_BUF_SIZE,
-	       "every form's access lies within KASAN_BUF_SIZE");
+/*
+ * 8-byte aligned (atomics need it), all within KASAN_BUF_SIZE but its last
+ * granule: an access there fails the inline fast path's check of the next
+ * granule (past the end of the valid buffer, poisoned) and enters the slow
+ * path, which test_slow_path_count() must not see for a valid access.
+ */
+#define KASAN_FORM_OFF(form)	(32 + 8 * (form))
+_Static_assert(KASAN_FORM_OFF(KASAN_NR_FORMS) <= KASAN_BUF_SIZE - 8,
+	       "every form's access lies within KASAN_BUF_SIZE, before its last granule");
 
 /*
  * kasan_partial: bpf_kasan_kmalloc_oob(KASAN_PARTIAL_OBJ, 0, ...) in
@@ -201,5 +221,42 @@ enum kasan_blind {
  * it is checked; with the load of 'form', KASAN_SPILL_JOIN_CHECKS checks.
  */
 #define KASAN_SPILL_JOIN_CHECKS	2
+
+/*
+ * kasan_priv_stack, an fentry program on bpf_fentry_test1() with
+ * KASAN_PRIV_STACK_DEPTH bytes of stack, which the x86 JIT gives a private
+ * (per-CPU) stack: it fills its stack with KASAN_PRIV_VAL through r10 and
+ * through r8 = r10 - 64, calls bpf_kasan_wild(priv_addr, KASAN_BUF_SIZE),
+ * reads r0 = *(u64 *)(r0 + KASAN_PRIV_OFF) through the result, sums its
+ * stack and writes the sum to the global 'priv_out': KASAN_PRIV_OUT if the
+ * stack kept its values across the call. Its checked accesses: the load of
+ * 'priv_addr', the read through the kfunc's pointer and the store to
+ * 'priv_out', none of its nine stack accesses.
+ */
+#define KASAN_PRIV_STACK_DEPTH	72
+#define KASAN_PRIV_OFF		288
+#define KASAN_PRIV_VAL		0x1122334455667788ULL
+#define KASAN_PRIV_OUT		(3 * KASAN_PRIV_VAL + (__u32)KASAN_PRIV_VAL)
+#define KASAN_PRIV_CHECKS	3
+
+/*
+ * kasan_gotox: an indirect jump (BPF_JA | BPF_X) through a jump table of
+ * KASAN_NR_GOTOX entries, indexed by the global 'form', to one access each
+ * (the first insn at each target), through the pointer that 'src' picks, at
+ * KASAN_GOTOX_OFF(target); the program returns KASAN_GOTOX_RET(target), or
+ * KASAN_GOTOX_MISS for an index past the table.
+ */
+enum kasan_gotox {
+	KASAN_GOTOX_LDX_DW,	/* r0 = *(u64 *)(r1 + off) */
+	KASAN_GOTOX_STX_W,	/* *(u32 *)(r1 + off) = w2 */
+	KASAN_GOTOX_ST_H,	/* *(u16 *)(r1 + off) = 0x2222 */
+	KASAN_GOTOX_LOAD_ACQ_W,	/* w0 = load_acquire((u32 *)(r1 + off)) */
+	KASAN_GOTOX_STORE_REL_DW,	/* store_release((u64 *)(r1 + off), r2) */
+	KASAN_NR_GOTOX,
+};
+
+#define KASAN_GOTOX_OFF(t)	(104 + 8 * (t))
+#define KASAN_GOTOX_RET(t)	(100 + (t))
+#define KASAN_GOTOX_MISS	99
 
 #endif /* __KASAN_EBPF_H */
