@@ -13,7 +13,7 @@
 # test_progs selections (-t, -a, -d options): ours (exactly kasan_ebpf:
 # kasan_ebpf_wild* and kasan_ebpf_panic crash the kernel on purpose and run
 # in their own jobs), and upstream's.
-KASAN_EBPF_SEL=${KASAN_EBPF_SEL:--a kasan_ebpf}
+KASAN_EBPF_SEL=${KASAN_EBPF_SEL:--a kasan_ebpf -a kasan_ebpf_obj}
 UPSTREAM_SEL=${UPSTREAM_SEL:--t atomics -t verifier_ldsx}
 
 check "sysctl net.core.bpf_jit_kasan exists and defaults to 1" \

@@ -15,6 +15,13 @@
 //! - [`wild`]: any address the program asks for (NULL plus a small offset, a user address, a
 //!   non-canonical one), deliberately: the wild pointer a verifier or JIT bug would produce.
 //!
+//! It also hands out kernel objects, [`Obj`] (`struct bpf_kasan_obj` in C), with a reference count
+//! and lifetime bugs on purpose: [`obj_new_freed`] returns a reference to an object whose count it
+//! dropped twice, so it is already freed; [`obj_free_now`] frees an object while the program still
+//! holds another reference to it; [`obj_rcu_freed`] returns an RCU-protected pointer to an object
+//! it freed without waiting for a grace period. Their correct counterparts ([`obj_new`],
+//! [`obj_get`], [`obj_put`]) never let a program see freed memory.
+//!
 //! Live allocations are kept in the [`Registry`] in [`REGISTRY`](static@REGISTRY) until
 //! `bpf_kasan_free_all()` or module unload.
 //!
@@ -46,7 +53,7 @@ use kernel::bindings;
 use kernel::error::to_result;
 use kernel::page::PAGE_SIZE;
 use kernel::prelude::*;
-use kernel::sync::global_lock;
+use kernel::sync::{global_lock, Refcount};
 
 module! {
     type: BpfKasanTestmod,
@@ -71,6 +78,53 @@ const UAF_MIN_OFFSET: usize = 32;
 /// Most allocations kept live at once, so that a looping program cannot exhaust memory.
 const MAX_LIVE: usize = 4096;
 
+/// A reference-counted object: `struct bpf_kasan_obj` in bpf_kasan_testmod.h, which the C side
+/// checks has this layout (48 bytes; `ref` at 0, `tag` at 4, `d` at 8, `next` at 40).
+#[repr(C)]
+pub struct Obj {
+    /// The references held: the registry frees the object when the last one is put.
+    refcount: Refcount,
+    /// The tag it was made with.
+    tag: u32,
+    /// `tag`, `tag + 1`, `tag + 2`, `tag + 3`: what the programs read.
+    d: [u64; 4],
+    /// The address of a freed object (a `struct bpf_kasan_obj *` for the programs).
+    next: usize,
+}
+
+impl Obj {
+    /// A new object with one reference, allocated with `flags`, whose `next` is dangling.
+    fn new(tag: u32, flags: kernel::alloc::Flags) -> Result<KBox<Obj>> {
+        let t = u64::from(tag);
+        let freed = KBox::new(
+            Obj {
+                refcount: Refcount::new(1),
+                tag,
+                d: [t; 4],
+                next: 0,
+            },
+            flags,
+        )?;
+        // Freed right away: `next` points into KASAN's quarantine.
+        let next = ptr::from_ref::<Obj>(&freed) as usize;
+        drop(freed);
+        Ok(KBox::new(
+            Obj {
+                refcount: Refcount::new(1),
+                tag,
+                d: [t, t + 1, t + 2, t + 3],
+                next,
+            },
+            flags,
+        )?)
+    }
+
+    /// The address the programs see.
+    fn as_ptr(&self) -> *mut Obj {
+        ptr::from_ref(self).cast_mut()
+    }
+}
+
 /// The allocations handed out that are still live.
 ///
 /// Dropping a buffer frees it with the allocator it came from.
@@ -79,6 +133,8 @@ struct Registry {
     kmalloc: KVec<KVec<u8>>,
     /// Buffers from `vmalloc`.
     vmalloc: KVec<VVec<u8>>,
+    /// Live objects, each with at least one reference.
+    objs: KVec<KBox<Obj>>,
 }
 
 impl Registry {
@@ -87,12 +143,18 @@ impl Registry {
         Self {
             kmalloc: KVec::new(),
             vmalloc: KVec::new(),
+            objs: KVec::new(),
         }
+    }
+
+    /// The index of the live object at `obj`, if there is one.
+    fn find_obj(&self, obj: *mut Obj) -> Option<usize> {
+        self.objs.iter().position(|o| o.as_ptr() == obj)
     }
 
     /// Returns the number of live allocations.
     fn len(&self) -> usize {
-        self.kmalloc.len() + self.vmalloc.len()
+        self.kmalloc.len() + self.vmalloc.len() + self.objs.len()
     }
 
     /// Fails with `ENOSPC` if another allocation would exceed [`MAX_LIVE`].
@@ -108,6 +170,7 @@ impl Registry {
         let freed = self.len();
         self.kmalloc = KVec::new();
         self.vmalloc = KVec::new();
+        self.objs = KVec::new();
         freed
     }
 }
@@ -216,6 +279,75 @@ fn ptr_or_null(res: Result<*mut u8>) -> *mut u8 {
     res.unwrap_or(ptr::null_mut())
 }
 
+/// Makes a live object with one reference, for the program that called `bpf_kasan_obj_acquire()`.
+fn obj_new(tag: u32) -> Result<*mut Obj> {
+    let mut registry = REGISTRY.lock();
+    registry.check_room()?;
+    let obj = Obj::new(tag, GFP_KERNEL)?;
+    let ptr = obj.as_ptr();
+    registry.objs.push(obj, GFP_KERNEL)?;
+    Ok(ptr)
+}
+
+/// The bug of `bpf_kasan_obj_acquire_freed()`: takes a reference for the caller, then drops the
+/// count twice (once for the caller's reference, once for the object's own), which frees the
+/// object, and returns the reference anyway.
+fn obj_new_freed(tag: u32) -> Result<*mut Obj> {
+    let obj = Obj::new(tag, GFP_KERNEL)?;
+    obj.refcount.inc();
+    obj.refcount.dec();
+    if !obj.refcount.dec_and_test() {
+        return Err(EINVAL);
+    }
+    let dangling = obj.as_ptr();
+    // Frees the object: KASAN poisons it and puts it in its quarantine.
+    drop(obj);
+    Ok(dangling)
+}
+
+/// Takes another reference to the live object at `obj`, or returns NULL if it is not one of ours
+/// or not live.
+fn obj_get(obj: *mut Obj) -> *mut Obj {
+    let registry = REGISTRY.lock();
+    match registry.find_obj(obj) {
+        Some(i) => {
+            registry.objs[i].refcount.inc();
+            obj
+        }
+        None => ptr::null_mut(),
+    }
+}
+
+/// Puts a reference to `obj`, freeing it with the last one. An object that is not live (a faulty
+/// kfunc freed it already, on purpose) is left alone.
+fn obj_put(obj: *mut Obj) {
+    let mut registry = REGISTRY.lock();
+    if let Some(i) = registry.find_obj(obj) {
+        if registry.objs[i].refcount.dec_and_test() {
+            drop(registry.objs.remove(i));
+        }
+    }
+}
+
+/// The bug of `bpf_kasan_obj_release_buggy()`: frees the object whatever its count, while other
+/// references to it are still held.
+fn obj_free_now(obj: *mut Obj) {
+    let mut registry = REGISTRY.lock();
+    if let Some(i) = registry.find_obj(obj) {
+        drop(registry.objs.remove(i));
+    }
+}
+
+/// The bug of `bpf_kasan_obj_rcu_freed()`: makes an object and frees it at once, where an RCU
+/// reader may still use it and the free should wait for a grace period, and returns the pointer
+/// as an RCU-protected one. Neither sleeps nor locks: RCU readers call it.
+fn obj_rcu_freed(tag: u32) -> Result<*mut Obj> {
+    let obj = Obj::new(tag, GFP_ATOMIC)?;
+    let dangling = obj.as_ptr();
+    drop(obj);
+    Ok(dangling)
+}
+
 /// The module instance. The state the kfuncs share lives in [`REGISTRY`](static@REGISTRY);
 /// dropping the instance at module unload frees what is left there.
 struct BpfKasanTestmod;
@@ -276,6 +408,42 @@ pub extern "C" fn bpf_kasan_rs_kmalloc_valid(buf_size: c_int) -> *mut u8 {
 #[no_mangle]
 pub extern "C" fn bpf_kasan_rs_wild(addr: u64, buf_size: c_int) -> *mut u8 {
     ptr_or_null(wild(addr, buf_size))
+}
+
+/// Backs the kfunc `bpf_kasan_obj_acquire()`: a new live object with one reference, or NULL.
+#[no_mangle]
+pub extern "C" fn bpf_kasan_rs_obj_new(tag: u32) -> *mut Obj {
+    obj_new(tag).unwrap_or(ptr::null_mut())
+}
+
+/// Backs the faulty kfunc `bpf_kasan_obj_acquire_freed()`: a reference to a freed object.
+#[no_mangle]
+pub extern "C" fn bpf_kasan_rs_obj_new_freed(tag: u32) -> *mut Obj {
+    obj_new_freed(tag).unwrap_or(ptr::null_mut())
+}
+
+/// Backs the kfunc `bpf_kasan_obj_get()`: another reference to `obj`, or NULL.
+#[no_mangle]
+pub extern "C" fn bpf_kasan_rs_obj_get(obj: *mut Obj) -> *mut Obj {
+    obj_get(obj)
+}
+
+/// Backs the kfunc `bpf_kasan_obj_release()`: puts a reference to `obj`.
+#[no_mangle]
+pub extern "C" fn bpf_kasan_rs_obj_put(obj: *mut Obj) {
+    obj_put(obj)
+}
+
+/// Backs the faulty kfunc `bpf_kasan_obj_release_buggy()`: frees `obj` whatever its count.
+#[no_mangle]
+pub extern "C" fn bpf_kasan_rs_obj_free_now(obj: *mut Obj) {
+    obj_free_now(obj)
+}
+
+/// Backs the faulty kfunc `bpf_kasan_obj_rcu_freed()`: an object freed without a grace period.
+#[no_mangle]
+pub extern "C" fn bpf_kasan_rs_obj_rcu_freed(tag: u32) -> *mut Obj {
+    obj_rcu_freed(tag).unwrap_or(ptr::null_mut())
 }
 
 /// Backs the kfunc `bpf_kasan_free_all()`: frees every live allocation, returns how many.

@@ -143,6 +143,108 @@ __bpf_kfunc u8 *bpf_kasan_wild(u64 addr, const int rdwr_buf_size)
 }
 
 /**
+ * bpf_kasan_obj_acquire() - Get the only reference to a new object.
+ * @tag: its tag; its data is @tag, @tag + 1, @tag + 2, @tag + 3.
+ *
+ * The verifier trusts the result (a referenced kfunc result) until the
+ * program releases it with bpf_kasan_obj_release(). Its ->next is a freed
+ * object, which a program reaches only through an untrusted pointer.
+ *
+ * Return: the object, or NULL.
+ */
+__bpf_kfunc struct bpf_kasan_obj *bpf_kasan_obj_acquire(u32 tag)
+{
+	return bpf_kasan_rs_obj_new(tag);
+}
+
+/**
+ * bpf_kasan_obj_acquire_freed() - Get a reference to a freed object.
+ * @tag: its tag.
+ *
+ * A deliberately faulty kfunc: it drops the object's count twice, which
+ * frees it, and returns the reference anyway, like a kfunc with a
+ * refcounting bug. Every load through the result is a use-after-free that
+ * the verifier cannot see. Releasing it does nothing.
+ *
+ * Return: the freed object, or NULL.
+ */
+__bpf_kfunc struct bpf_kasan_obj *bpf_kasan_obj_acquire_freed(u32 tag)
+{
+	return bpf_kasan_rs_obj_new_freed(tag);
+}
+
+/**
+ * bpf_kasan_obj_get() - Take another reference to an object.
+ * @obj: a live object the program holds a reference to.
+ *
+ * Return: @obj, or NULL if it is not a live object of this module.
+ */
+__bpf_kfunc struct bpf_kasan_obj *bpf_kasan_obj_get(struct bpf_kasan_obj *obj)
+{
+	return bpf_kasan_rs_obj_get(obj);
+}
+
+/**
+ * bpf_kasan_obj_release() - Put a reference to an object.
+ * @obj: the object; freed with its last reference.
+ */
+__bpf_kfunc void bpf_kasan_obj_release(struct bpf_kasan_obj *obj)
+{
+	bpf_kasan_rs_obj_put(obj);
+}
+
+/**
+ * bpf_kasan_obj_release_buggy() - Put a reference, and free the object.
+ * @obj: the object.
+ *
+ * A deliberately faulty kfunc: it frees @obj whatever its count, so other
+ * references the program holds now point to freed memory.
+ */
+__bpf_kfunc void bpf_kasan_obj_release_buggy(struct bpf_kasan_obj *obj)
+{
+	bpf_kasan_rs_obj_free_now(obj);
+}
+
+/*
+ * The object bpf_kasan_obj_rcu() hands out: it lives as long as the module,
+ * so RCU readers can always read it.
+ */
+static struct bpf_kasan_obj bpf_kasan_static_obj = {
+	.ref = REFCOUNT_INIT(1),
+	.tag = 40,
+	.d = { 40, 41, 42, 43 },
+};
+
+/**
+ * bpf_kasan_obj_rcu() - Get an RCU-protected pointer to a live object.
+ *
+ * Callable in an RCU read-side critical section only; the verifier trusts
+ * the result there (MEM_RCU). The object is never freed while the module
+ * is loaded.
+ *
+ * Return: the object.
+ */
+__bpf_kfunc struct bpf_kasan_obj *bpf_kasan_obj_rcu(void)
+{
+	return &bpf_kasan_static_obj;
+}
+
+/**
+ * bpf_kasan_obj_rcu_freed() - Get an RCU-protected pointer to a freed object.
+ * @tag: its tag.
+ *
+ * A deliberately faulty kfunc: it frees the object without waiting for an
+ * RCU grace period, while the caller, an RCU reader, still gets it.
+ * Neither sleeps nor locks.
+ *
+ * Return: the freed object, or NULL.
+ */
+__bpf_kfunc struct bpf_kasan_obj *bpf_kasan_obj_rcu_freed(u32 tag)
+{
+	return bpf_kasan_rs_obj_rcu_freed(tag);
+}
+
+/**
  * bpf_kasan_free_all() - Free every live allocation of this module.
  *
  * Return: the number of allocations freed.
@@ -161,6 +263,13 @@ BTF_ID_FLAGS(func, bpf_kasan_vmalloc_oob, KF_RET_NULL | KF_SLEEPABLE)
 BTF_ID_FLAGS(func, bpf_kasan_kmalloc_valid, KF_RET_NULL | KF_SLEEPABLE)
 BTF_ID_FLAGS(func, bpf_kasan_free_all, KF_SLEEPABLE)
 BTF_ID_FLAGS(func, bpf_kasan_wild, KF_RET_NULL)
+BTF_ID_FLAGS(func, bpf_kasan_obj_acquire, KF_ACQUIRE | KF_RET_NULL | KF_SLEEPABLE)
+BTF_ID_FLAGS(func, bpf_kasan_obj_acquire_freed, KF_ACQUIRE | KF_RET_NULL | KF_SLEEPABLE)
+BTF_ID_FLAGS(func, bpf_kasan_obj_get, KF_ACQUIRE | KF_RET_NULL | KF_SLEEPABLE)
+BTF_ID_FLAGS(func, bpf_kasan_obj_release, KF_RELEASE | KF_SLEEPABLE)
+BTF_ID_FLAGS(func, bpf_kasan_obj_release_buggy, KF_RELEASE | KF_SLEEPABLE)
+BTF_ID_FLAGS(func, bpf_kasan_obj_rcu, KF_RCU_PROTECTED)
+BTF_ID_FLAGS(func, bpf_kasan_obj_rcu_freed, KF_RCU_PROTECTED | KF_RET_NULL)
 BTF_KFUNCS_END(bpf_kasan_syscall_kfunc_ids)
 
 static const struct btf_kfunc_id_set bpf_kasan_syscall_kfunc_set = {

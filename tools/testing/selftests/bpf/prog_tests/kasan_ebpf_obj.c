@@ -1,0 +1,174 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * KASAN checks of loads through kernel objects that kfuncs hand to BPF
+ * programs (progs/kasan_ebpf_obj.c, bpf_kasan_testmod's object kfuncs).
+ *
+ * The verifier trusts a referenced or RCU-protected kfunc result and lets
+ * the program load through it with ordinary loads, which the JIT checks: a
+ * kfunc with a lifetime bug (a count dropped twice, a release that frees
+ * while another reference is held, a free without an RCU grace period) is
+ * reported at the program's load, exactly, in modes 1 and 2. The correct
+ * kfuncs are silent with their loads checked. A load through a walked,
+ * untrusted pointer is made fault-tolerant by the verifier (BPF_PROBE_MEM)
+ * and is allowed to read freed memory: it is not checked, not reported.
+ *
+ * The guest job runs this test in a planted region of kind kasan (see
+ * scripts/guest/jobs/test.sh): each case checks its own log for exactly the
+ * reports it expects, and none where there must be none.
+ */
+#include <test_progs.h>
+#include "kasan_ebpf_obj.skel.h"
+#include "kasan_ebpf_common.h"
+
+/* offsetof(struct bpf_kasan_obj, d[i]) in bpf_kasan_testmod.h */
+#define OBJ_D(i)	(8 + 8 * (i))
+
+#define NOT_VALID	(~0ULL)
+
+struct obj_case {
+	const char *name;	/* the program */
+	int off;		/* the load reported: offset in the object */
+	__u64 out;		/* what it reads, when valid (NOT_VALID: freed memory) */
+	int unchecked;		/* loads and stores it makes that are unchecked */
+};
+
+static const struct obj_case cases[] = {
+	{ "obj_valid", -1, 11 + 13, 0 },
+	{ "obj_freed", OBJ_D(1), 0, 0 },
+	{ "obj_get_put", -1, 32, 0 },
+	{ "obj_early_free", OBJ_D(2), 0, 0 },
+	{ "obj_rcu_valid", -1, 40, 0 },
+	{ "obj_rcu_freed", OBJ_D(3), 0, 0 },
+	/* n->d[0], through the untrusted o->next: freed, not checked */
+	{ "obj_walk", -1, NOT_VALID, 1 },
+};
+
+/* Loads, stores and atomics of the xlated program not based on r10. */
+static int count_accesses(const struct prog_meta *m)
+{
+	int i, n = 0;
+
+	for (i = 0; i < m->cnt; i++) {
+		const struct bpf_insn *insn = &m->insns[i];
+		__u8 class = BPF_CLASS(insn->code);
+
+		if (class == BPF_LDX)
+			n += insn->src_reg != BPF_REG_10;
+		else if (class == BPF_STX || class == BPF_ST)
+			n += insn->dst_reg != BPF_REG_10;
+	}
+	return n;
+}
+
+/* The index of the 8-byte load at @off of the xlated program, or -1. */
+static int find_load(const struct prog_meta *m, int off)
+{
+	int i, found = -1;
+
+	for (i = 0; i < m->cnt; i++) {
+		if (m->insns[i].code != (BPF_LDX | BPF_MEM | BPF_DW) ||
+		    m->insns[i].off != off || m->insns[i].src_reg == BPF_REG_10)
+			continue;
+		if (found >= 0)
+			return -1;
+		found = i;
+	}
+	return found;
+}
+
+static void check_case(const struct obj_case *c, int mode)
+{
+	LIBBPF_OPTS(bpf_test_run_opts, topts);
+	struct kasan_ebpf_obj *skel;
+	struct bpf_program *prog;
+	struct klog log = {};
+	struct oops_log o;
+	struct prog_meta m = {};
+	char what[64], want[128];
+	int fd, kmsg = -1, idx = -1;
+	long checks;
+	size_t n;
+
+	snprintf(what, sizeof(what), "%s mode %d", c->name, mode);
+	skel = kasan_ebpf_obj__open();
+	if (!ASSERT_OK_PTR(skel, msg(what, "open")))
+		return;
+	bpf_object__for_each_program(prog, skel->obj)
+		bpf_program__set_autoload(prog, !strcmp(bpf_program__name(prog), c->name));
+	if (!ASSERT_OK(kasan_ebpf_obj__load(skel), msg(what, "load")))
+		goto out;
+	prog = bpf_object__find_program_by_name(skel->obj, c->name);
+	fd = bpf_program__fd(prog);
+	if (!get_prog_meta(fd, &m))
+		goto out;
+	checks = read_fdinfo(fd, "kasan_checks");
+	ASSERT_EQ(read_fdinfo(fd, "kasan_mode"), mode, msg(what, "kasan_mode"));
+	ASSERT_GT(checks, 0, msg(what, "its loads are checked"));
+	ASSERT_EQ(checks, count_accesses(&m) - c->unchecked,
+		  msg(what, "checks: every access but the untrusted loads"));
+	if (c->off >= 0) {
+		idx = find_load(&m, c->off);
+		if (!ASSERT_GE(idx, 0, msg(what, "the load in the xlated program")))
+			goto out;
+	}
+
+	kmsg = kmsg_open();
+	if (!ASSERT_GE(kmsg, 0, "open /dev/kmsg"))
+		goto out;
+	ASSERT_OK(bpf_prog_test_run_opts(fd, &topts), msg(what, "test run"));
+	ASSERT_EQ(topts.retval, 0, msg(what, "retval"));
+	ASSERT_OK(kmsg_read(kmsg, &log), "read /dev/kmsg");
+	parse_oops_log(&log, &o);
+	ASSERT_EQ(o.oops, -1, msg(what, "no oops"));
+	if (c->off < 0) {
+		ASSERT_EQ(o.nr_rep, 0, msg(what, "no KASAN report"));
+		if (c->out != NOT_VALID)
+			ASSERT_EQ(skel->bss->out, c->out, msg(what, "value read"));
+		else
+			ASSERT_NEQ(skel->bss->addr, 0, msg(what, "a freed object read"));
+		goto out;
+	}
+	if (!ASSERT_EQ(o.nr_rep, 1, msg(what, "one KASAN report")))
+		goto out;
+	ASSERT_STREQ(o.kind, "slab-use-after-free", msg(what, "bug type"));
+	n = match_sym(o.where, m.tag, c->name);
+	ASSERT_GT(n, 0, msg(what, "reported in the program"));
+	ASSERT_STREQ(o.rw, "Read", msg(what, "a read"));
+	ASSERT_EQ(o.size, 8, msg(what, "size"));
+	ASSERT_EQ(o.addr, skel->bss->addr + c->off, msg(what, "address"));
+	if (ASSERT_OK_PTR(o.ebpf_text, msg(what, "kasan_ebpf: line"))) {
+		n = match_sym(o.ebpf_text, m.tag, c->name);
+		snprintf(want, sizeof(want), " insn %d ", idx);
+		ASSERT_GT(n, 0, msg(what, "kasan_ebpf: names the program"));
+		ASSERT_OK(strncmp(o.ebpf_text + n, want, strlen(want)),
+			  msg(what, "kasan_ebpf: names the load"));
+	}
+out:
+	if (kmsg >= 0)
+		close(kmsg);
+	klog_free(&log);
+	put_prog_meta(&m);
+	kasan_ebpf_obj__destroy(skel);
+}
+
+void test_kasan_ebpf_obj(void)
+{
+	int saved, mode, i;
+
+	if (read_int_file(KASAN_SYSCTL, &saved)) {
+		test__skip();
+		return;
+	}
+	if (!ensure_testmod())
+		return;
+	for (i = 0; i < ARRAY_SIZE(cases); i++) {
+		if (!test__start_subtest(cases[i].name))
+			continue;
+		for (mode = 1; mode <= 2; mode++) {
+			if (!ASSERT_TRUE(set_sysctl(KASAN_SYSCTL, mode), "set mode"))
+				break;
+			check_case(&cases[i], mode);
+		}
+	}
+	set_sysctl(KASAN_SYSCTL, saved);
+}

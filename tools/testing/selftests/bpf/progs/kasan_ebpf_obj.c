@@ -1,0 +1,149 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * Programs for the kasan_ebpf_obj test (prog_tests/kasan_ebpf_obj.c): loads
+ * through kernel objects that bpf_kasan_testmod's kfuncs hand out, with a
+ * reference, an RCU-protected pointer or a walked (untrusted) pointer.
+ *
+ * Each program stores the object's address in 'addr' and what it read in
+ * 'out'; the test knows which load of it must be reported, if any:
+ *
+ *  - obj_valid, obj_get_put, obj_rcu_valid: correct kfuncs, no report;
+ *  - obj_freed: bpf_kasan_obj_acquire_freed() dropped the count twice:
+ *    reading d[1] is a use-after-free;
+ *  - obj_early_free: bpf_kasan_obj_release_buggy() freed the object while
+ *    the program holds a second reference: reading d[2] through it is one;
+ *  - obj_rcu_freed: bpf_kasan_obj_rcu_freed() freed the object without a
+ *    grace period: reading d[3] in the RCU read-side section is one;
+ *  - obj_walk: o->next is a freed object, reached through an untrusted
+ *    pointer: the verifier makes that load fault-tolerant, BPF's contract
+ *    allows it to read freed memory, and it must not be reported.
+ */
+#include "vmlinux.h"
+#include <bpf/bpf_helpers.h>
+#include "bpf_misc.h"
+
+/* bpf_kasan_testmod.h's struct, relocated against the module's BTF. */
+struct bpf_kasan_obj {
+	__u32 tag;
+	__u64 d[4];
+	struct bpf_kasan_obj *next;
+} __attribute__((preserve_access_index));
+
+extern struct bpf_kasan_obj *bpf_kasan_obj_acquire(__u32 tag) __ksym;
+extern struct bpf_kasan_obj *bpf_kasan_obj_acquire_freed(__u32 tag) __ksym;
+extern struct bpf_kasan_obj *bpf_kasan_obj_get(struct bpf_kasan_obj *obj) __ksym;
+extern void bpf_kasan_obj_release(struct bpf_kasan_obj *obj) __ksym;
+extern void bpf_kasan_obj_release_buggy(struct bpf_kasan_obj *obj) __ksym;
+extern struct bpf_kasan_obj *bpf_kasan_obj_rcu(void) __ksym;
+extern struct bpf_kasan_obj *bpf_kasan_obj_rcu_freed(__u32 tag) __ksym;
+extern void bpf_rcu_read_lock(void) __ksym;
+extern void bpf_rcu_read_unlock(void) __ksym;
+
+__u64 addr;
+__u64 out;
+
+SEC("syscall")
+int obj_valid(void *ctx)
+{
+	struct bpf_kasan_obj *o = bpf_kasan_obj_acquire(10);
+
+	if (!o)
+		return 1;
+	addr = (__u64)o;
+	out = o->d[1] + o->d[3];
+	bpf_kasan_obj_release(o);
+	return 0;
+}
+
+SEC("syscall")
+int obj_freed(void *ctx)
+{
+	struct bpf_kasan_obj *o = bpf_kasan_obj_acquire_freed(20);
+
+	if (!o)
+		return 1;
+	addr = (__u64)o;
+	out = o->d[1];
+	bpf_kasan_obj_release(o);
+	return 0;
+}
+
+SEC("syscall")
+int obj_get_put(void *ctx)
+{
+	struct bpf_kasan_obj *o = bpf_kasan_obj_acquire(30), *o2;
+
+	if (!o)
+		return 1;
+	o2 = bpf_kasan_obj_get(o);
+	bpf_kasan_obj_release(o);
+	if (!o2)
+		return 2;
+	addr = (__u64)o2;
+	out = o2->d[2];
+	bpf_kasan_obj_release(o2);
+	return 0;
+}
+
+SEC("syscall")
+int obj_early_free(void *ctx)
+{
+	struct bpf_kasan_obj *o = bpf_kasan_obj_acquire(50), *o2;
+
+	if (!o)
+		return 1;
+	o2 = bpf_kasan_obj_get(o);
+	bpf_kasan_obj_release_buggy(o);
+	if (!o2)
+		return 2;
+	addr = (__u64)o2;
+	out = o2->d[2];
+	bpf_kasan_obj_release(o2);
+	return 0;
+}
+
+SEC("syscall")
+int obj_rcu_valid(void *ctx)
+{
+	struct bpf_kasan_obj *o;
+
+	bpf_rcu_read_lock();
+	o = bpf_kasan_obj_rcu();
+	addr = (__u64)o;
+	out = o->d[0];
+	bpf_rcu_read_unlock();
+	return 0;
+}
+
+SEC("syscall")
+int obj_rcu_freed(void *ctx)
+{
+	struct bpf_kasan_obj *o;
+	int ret = 1;
+
+	bpf_rcu_read_lock();
+	o = bpf_kasan_obj_rcu_freed(60);
+	if (o) {
+		addr = (__u64)o;
+		out = o->d[3];
+		ret = 0;
+	}
+	bpf_rcu_read_unlock();
+	return ret;
+}
+
+SEC("syscall")
+int obj_walk(void *ctx)
+{
+	struct bpf_kasan_obj *o = bpf_kasan_obj_acquire(70), *n;
+
+	if (!o)
+		return 1;
+	n = o->next;
+	addr = (__u64)n;
+	out = n->d[0];
+	bpf_kasan_obj_release(o);
+	return 0;
+}
+
+char _license[] SEC("license") = "GPL";
