@@ -41,6 +41,8 @@ static const struct obj_case cases[] = {
 	{ "obj_rcu_freed", OBJ_D(3), 0, 0 },
 	/* n->d[0], through the untrusted o->next: freed, not checked */
 	{ "obj_walk", -1, NOT_VALID, 1 },
+	/* p->d[0], p the trusted o or the untrusted o->next: not checked */
+	{ "obj_mixed", -1, NOT_VALID, 1 },
 };
 
 /* Loads, stores and atomics of the xlated program not based on r10. */
@@ -151,6 +153,94 @@ out:
 	kasan_ebpf_obj__destroy(skel);
 }
 
+/* The fd of @name, loaded alone from a new skeleton in *@skel. */
+static int load_one(struct kasan_ebpf_obj **skel, const char *name)
+{
+	struct bpf_program *prog;
+
+	*skel = kasan_ebpf_obj__open();
+	if (!ASSERT_OK_PTR(*skel, "open"))
+		return -1;
+	bpf_object__for_each_program(prog, (*skel)->obj)
+		bpf_program__set_autoload(prog, !strcmp(bpf_program__name(prog), name));
+	if (!ASSERT_OK(kasan_ebpf_obj__load(*skel), name))
+		return -1;
+	prog = bpf_object__find_program_by_name((*skel)->obj, name);
+	return bpf_program__fd(prog);
+}
+
+/* fdinfo kasan_checks of @fd and its non-stack accesses minus it. */
+static int unchecked(int fd, const char *what)
+{
+	struct prog_meta m;
+	long checks;
+	int n = -1;
+
+	if (!get_prog_meta(fd, &m))
+		return -1;
+	checks = read_fdinfo(fd, "kasan_checks");
+	if (ASSERT_GT(checks, 0, msg(what, "checks")))
+		n = count_accesses(&m) - checks;
+	put_prog_meta(&m);
+	return n;
+}
+
+/*
+ * Tracing programs' arguments: a tp_btf program's are trusted, and its load
+ * of task->pid is checked (every access of the program is); an fentry
+ * program's are not, and its load of arg->a is the one access unchecked.
+ * Both run, and nothing is reported.
+ */
+static void test_trusted_args(int mode)
+{
+	LIBBPF_OPTS(bpf_test_run_opts, topts);
+	struct kasan_ebpf_obj *tp = NULL, *fe = NULL;
+	struct bpf_link *l1 = NULL, *l2 = NULL;
+	struct klog log = {};
+	struct oops_log o;
+	int fd_tp, fd_fe, kmsg = -1, status;
+	char what[32];
+	pid_t pid;
+
+	snprintf(what, sizeof(what), "trusted_args mode %d", mode);
+	fd_tp = load_one(&tp, "obj_tp_btf");
+	fd_fe = load_one(&fe, "obj_fentry");
+	if (fd_tp < 0 || fd_fe < 0)
+		goto out;
+	ASSERT_EQ(unchecked(fd_tp, what), 0, msg(what, "tp_btf: every access checked"));
+	ASSERT_EQ(unchecked(fd_fe, what), 1, msg(what, "fentry: its argument's load unchecked"));
+	l1 = bpf_program__attach(tp->progs.obj_tp_btf);
+	l2 = bpf_program__attach(fe->progs.obj_fentry);
+	if (!ASSERT_OK_PTR(l1, "attach tp_btf") || !ASSERT_OK_PTR(l2, "attach fentry"))
+		goto out;
+	kmsg = kmsg_open();
+	if (!ASSERT_GE(kmsg, 0, "open /dev/kmsg"))
+		goto out;
+	tp->bss->tp_ppid = getpid();
+	pid = fork();
+	if (pid == 0)
+		_exit(0);
+	if (ASSERT_GT(pid, 0, "fork")) {
+		waitpid(pid, &status, 0);
+		ASSERT_EQ(tp->bss->tp_pid, pid, msg(what, "tp_btf read the new task's pid"));
+	}
+	fe->bss->fentry_val = 1;
+	ASSERT_OK(bpf_prog_test_run_opts(fd_fe, &topts), msg(what, "run fentry"));
+	ASSERT_EQ(fe->bss->fentry_val, 0, msg(what, "fentry read arg->a"));
+	ASSERT_OK(kmsg_read(kmsg, &log), "read /dev/kmsg");
+	parse_oops_log(&log, &o);
+	ASSERT_EQ(o.nr_rep, 0, msg(what, "no KASAN report"));
+	ASSERT_EQ(o.oops, -1, msg(what, "no oops"));
+out:
+	if (kmsg >= 0)
+		close(kmsg);
+	klog_free(&log);
+	bpf_link__destroy(l1);
+	bpf_link__destroy(l2);
+	kasan_ebpf_obj__destroy(tp);
+	kasan_ebpf_obj__destroy(fe);
+}
+
 void test_kasan_ebpf_obj(void)
 {
 	int saved, mode, i;
@@ -168,6 +258,13 @@ void test_kasan_ebpf_obj(void)
 			if (!ASSERT_TRUE(set_sysctl(KASAN_SYSCTL, mode), "set mode"))
 				break;
 			check_case(&cases[i], mode);
+		}
+	}
+	if (test__start_subtest("trusted_args")) {
+		for (mode = 1; mode <= 2; mode++) {
+			if (!ASSERT_TRUE(set_sysctl(KASAN_SYSCTL, mode), "set mode"))
+				break;
+			test_trusted_args(mode);
 		}
 	}
 	set_sysctl(KASAN_SYSCTL, saved);

@@ -16,10 +16,20 @@
  *    grace period: reading d[3] in the RCU read-side section is one;
  *  - obj_walk: o->next is a freed object, reached through an untrusted
  *    pointer: the verifier makes that load fault-tolerant, BPF's contract
- *    allows it to read freed memory, and it must not be reported.
+ *    allows it to read freed memory, and it must not be reported;
+ *  - obj_mixed: one load reached with the trusted o on one path and the
+ *    untrusted o->next on the other ('pick' chooses at run time; 0: the
+ *    freed o->next): trusted on one path only, so fault-tolerant and not
+ *    checked either. In asm, so that the compiler keeps the one load.
+ *
+ * Tracing programs get their arguments from the kernel: tp_btf programs'
+ * are trusted (obj_tp_btf reads task->pid with a checked load), fentry
+ * programs' are not (obj_fentry reads arg->a with a fault-tolerant load,
+ * unchecked: such a program may see an object its caller freed).
  */
 #include "vmlinux.h"
 #include <bpf/bpf_helpers.h>
+#include <bpf/bpf_tracing.h>
 #include "bpf_misc.h"
 
 /* bpf_kasan_testmod.h's struct, relocated against the module's BTF. */
@@ -41,6 +51,9 @@ extern void bpf_rcu_read_unlock(void) __ksym;
 
 __u64 addr;
 __u64 out;
+__u32 pick;
+__u32 tp_ppid, tp_pid;
+__u64 fentry_val;
 
 SEC("syscall")
 int obj_valid(void *ctx)
@@ -143,6 +156,48 @@ int obj_walk(void *ctx)
 	addr = (__u64)n;
 	out = n->d[0];
 	bpf_kasan_obj_release(o);
+	return 0;
+}
+
+/* Offsets of ->next and ->d[0]: bpf_kasan_testmod.h asserts them. */
+#define OBJ_NEXT	40
+#define OBJ_D0		8
+
+SEC("syscall")
+int obj_mixed(void *ctx)
+{
+	struct bpf_kasan_obj *o = bpf_kasan_obj_acquire(80);
+	__u64 p, v;
+
+	if (!o)
+		return 1;
+	asm volatile (
+	"%[p] = %[o];"
+	"if %[pick] != 0 goto 1f;"
+	"%[p] = *(u64 *)(%[p] + %[next]);"
+	"1:"
+	"%[v] = *(u64 *)(%[p] + %[d0]);"
+	: [p] "=&r"(p), [v] "=&r"(v)
+	: [o] "r"(o), [pick] "r"(pick), [next] "i"(OBJ_NEXT), [d0] "i"(OBJ_D0)
+	);
+	addr = p;
+	out = v;
+	bpf_kasan_obj_release(o);
+	return 0;
+}
+
+SEC("tp_btf/task_newtask")
+int BPF_PROG(obj_tp_btf, struct task_struct *task, __u64 clone_flags)
+{
+	if (bpf_get_current_pid_tgid() >> 32 == tp_ppid)
+		tp_pid = task->pid;
+	return 0;
+}
+
+SEC("fentry/bpf_fentry_test7")
+int BPF_PROG(obj_fentry, struct bpf_fentry_test_t *arg)
+{
+	fentry_val = (__u64)arg->a;
 	return 0;
 }
 
