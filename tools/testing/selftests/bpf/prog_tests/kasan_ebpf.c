@@ -47,25 +47,6 @@ static bool set_kasan_mode(int mode)
 
 /* --- the module --- */
 
-/*
- * Programs that call the module's kfuncs hold a reference on it until they
- * are freed, after an RCU (tasks trace, for sleepable programs) grace period.
- */
-static int unload_testmod(void)
-{
-	int i;
-
-	for (i = 0; i < 1000; i++) {
-		kern_sync_rcu();
-		if (!delete_module(TESTMOD, 0))
-			return 0;
-		if (errno != EAGAIN && errno != EBUSY)
-			return -errno;
-		usleep(10000);
-	}
-	return -ETIMEDOUT;
-}
-
 /* --- the kernel log --- */
 
 /* One KASAN report, as far as the test checks it. */

@@ -189,6 +189,25 @@ static inline int load_testmod(void)
  *
  * Return: whether the module is loaded.
  */
+/*
+ * Programs that call the module's kfuncs hold a reference on it until they
+ * are freed, after an RCU (tasks trace, for sleepable programs) grace period.
+ */
+static inline int unload_testmod(void)
+{
+	int i;
+
+	for (i = 0; i < 1000; i++) {
+		kern_sync_rcu();
+		if (!delete_module(TESTMOD, 0))
+			return 0;
+		if (errno != EAGAIN && errno != EBUSY)
+			return -errno;
+		usleep(10000);
+	}
+	return -ETIMEDOUT;
+}
+
 static inline bool ensure_testmod(void)
 {
 	int err = load_testmod();

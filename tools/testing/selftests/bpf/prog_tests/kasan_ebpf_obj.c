@@ -241,26 +241,45 @@ out:
 	kasan_ebpf_obj__destroy(fe);
 }
 
+/*
+ * Loads the module for the first subtest that runs; *@own: whether this
+ * test loaded it (and must unload it). Return: whether it is loaded.
+ */
+static bool need_testmod(bool *loaded, bool *own)
+{
+	int err;
+
+	if (*loaded)
+		return true;
+	err = load_testmod();
+	if (err != -EEXIST && !ASSERT_OK(err, "load " TESTMOD_KO))
+		return false;
+	*own = !err;
+	*loaded = true;
+	return true;
+}
+
 void test_kasan_ebpf_obj(void)
 {
+	bool loaded = false, own = false;
 	int saved, mode, i;
 
 	if (read_int_file(KASAN_SYSCTL, &saved)) {
 		test__skip();
 		return;
 	}
-	if (!ensure_testmod())
-		return;
 	for (i = 0; i < ARRAY_SIZE(cases); i++) {
 		if (!test__start_subtest(cases[i].name))
 			continue;
+		if (!need_testmod(&loaded, &own))
+			break;
 		for (mode = 1; mode <= 2; mode++) {
 			if (!ASSERT_TRUE(set_sysctl(KASAN_SYSCTL, mode), "set mode"))
 				break;
 			check_case(&cases[i], mode);
 		}
 	}
-	if (test__start_subtest("trusted_args")) {
+	if (test__start_subtest("trusted_args") && need_testmod(&loaded, &own)) {
 		for (mode = 1; mode <= 2; mode++) {
 			if (!ASSERT_TRUE(set_sysctl(KASAN_SYSCTL, mode), "set mode"))
 				break;
@@ -268,4 +287,7 @@ void test_kasan_ebpf_obj(void)
 		}
 	}
 	set_sysctl(KASAN_SYSCTL, saved);
+	/* Leave the module as it was: the leak job checks it can go. */
+	if (own)
+		ASSERT_OK(unload_testmod(), "unload " TESTMOD);
 }
