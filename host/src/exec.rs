@@ -83,10 +83,15 @@ macro_rules! outline_recorders {
                 f = sym $name,
             );
         )*
-        /// Addresses of the outline shims, `[write][log2 size]`.
-        pub fn outline_entries() -> [[u64; 4]; 2] {
+        /// Addresses of the outline shims, `[kind][log2 size]`; the
+        /// fault-tolerant loads (kind 2) record as loads.
+        pub fn outline_entries() -> [[u64; 4]; 3] {
             let e = [$($shim as *const () as u64),*];
-            [[e[0], e[1], e[2], e[3]], [e[4], e[5], e[6], e[7]]]
+            [
+                [e[0], e[1], e[2], e[3]],
+                [e[4], e[5], e[6], e[7]],
+                [e[0], e[1], e[2], e[3]],
+            ]
         }
     };
 }

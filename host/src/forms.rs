@@ -40,6 +40,7 @@ pub fn accesses() -> impl Iterator<Item = Access> + Clone {
                     off,
                     size,
                     write,
+                    probe: false,
                 })
             })
         })
@@ -116,6 +117,7 @@ pub fn forms(access: Access) -> Vec<Form> {
         off,
         size,
         write,
+        ..
     } = access;
     let (b, o) = (base.num(), other_reg(base));
     let sz = size_code(size);

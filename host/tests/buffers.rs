@@ -67,8 +67,9 @@ fn cfg((mode, r12_free, checks): (Mode, u8, u32), call_len: usize) -> Config {
     Config {
         shadow_offset: 0xdfff_fc00_0000_0000,
         slow_path: 0xffff_ffff_8100_0000,
-        outline: [[0xffff_ffff_8200_0000; 4]; 2],
+        outline: [[0xffff_ffff_8200_0000; 4]; 3],
         stack_only: core::ptr::null(),
+        trusted: core::ptr::null(),
         checks,
         nr_ldst: 0,
         call_len: call_len as u32,
@@ -193,6 +194,7 @@ fn a_full_buffer_is_an_error_not_an_overrun() {
         off: i16::MIN,
         size: 8,
         write: true,
+        probe: false,
     };
     let max = emit::max_check_len(&c);
     for cap in 0..max {

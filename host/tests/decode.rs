@@ -17,7 +17,7 @@ const SLOW: u64 = 0xffff_ffff_8100_0000;
 const SHADOW: u64 = 0xdfff_fc00_0000_0000;
 
 fn cfg(mode: Mode, r12_free: bool, checks: u32) -> Config {
-    let mut outline = [[0u64; 4]; 2];
+    let mut outline = [[0u64; 4]; 3];
     for (w, row) in outline.iter_mut().enumerate() {
         for (s, e) in row.iter_mut().enumerate() {
             *e = 0xffff_ffff_8200_0000 + (w as u64) * 0x100 + (s as u64) * 0x10;
@@ -28,6 +28,7 @@ fn cfg(mode: Mode, r12_free: bool, checks: u32) -> Config {
         slow_path: SLOW,
         outline,
         stack_only: core::ptr::null(),
+        trusted: core::ptr::null(),
         checks,
         nr_ldst: 0,
         call_len: emit::CALL_REL32_LEN,
@@ -59,6 +60,7 @@ fn check(c: &Config, base: u8, off: i16, size: u8, write: bool) -> (Vec<u8>, Sit
         off,
         size,
         write,
+        probe: false,
     };
     let mut buf = [0u8; 128];
     let mut asm = Asm::new(&mut buf, IP);
@@ -199,7 +201,8 @@ fn which_instructions_are_checked() {
                 base: BpfReg::new(3).unwrap(),
                 off: 12,
                 size: n,
-                write: false
+                write: false,
+                probe: false,
             })
         );
         let stx = BpfInsn::new(op::STX | op::MEM | sz, 4, 5, -2, 0);
@@ -211,7 +214,8 @@ fn which_instructions_are_checked() {
                     base: BpfReg::new(4).unwrap(),
                     off: -2,
                     size: n,
-                    write: true
+                    write: true,
+                    probe: false,
                 })
             );
         }
@@ -240,7 +244,8 @@ fn which_instructions_are_checked() {
                     base: BpfReg::new(2).unwrap(),
                     off: 8,
                     size: n,
-                    write: true
+                    write: true,
+                    probe: false,
                 })
             );
             let p = BpfInsn::new(op::STX | op::PROBE_ATOMIC | sz, 2, 1, 8, imm);
@@ -272,7 +277,8 @@ fn which_instructions_are_checked() {
             base: BpfReg::AX,
             off: 0,
             size: 4,
-            write: false
+            write: false,
+            probe: false,
         })
     );
 }
@@ -452,6 +458,7 @@ fn load_acquire_and_store_release_decode() {
             off: insn.off,
             size,
             write,
+            probe: false,
         };
         for (mode, r12, checks) in CONFIGS {
             let c = cfg(mode, r12, checks);

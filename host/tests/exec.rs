@@ -88,6 +88,7 @@ fn config(v: &Variant, shadow: &Shadow) -> Config {
         slow_path: exec::slow_path_entry(),
         outline: exec::outline_entries(),
         stack_only: core::ptr::null(),
+        trusted: core::ptr::null(),
         checks: v.checks,
         nr_ldst: 0,
         call_len: emit::CALL_REL32_LEN,
@@ -211,6 +212,7 @@ fn run_grid(v: &Variant, access: &Access, grid: &Grid<'_>) -> usize {
         off,
         size,
         write,
+        ..
     } = access;
     let name = grid.form.map_or("access", |f| f.name);
     // What the JIT checks, and the slow path finds, for the instruction.
@@ -432,6 +434,7 @@ fn check_sequences_have_fixed_length() {
             off: 16,
             size: 8,
             write: false,
+            probe: false,
         };
         let mut lens = Vec::new();
         let ip = exec::slow_path_entry();

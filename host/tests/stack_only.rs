@@ -331,3 +331,62 @@ fn blinding_keeps_the_checked_accesses() {
         );
     }
 }
+
+/// The verifier's trusted-load marks (`aux->kasan_trusted`): a
+/// fault-tolerant load (LDX PROBE_MEM, PROBE_MEMSX of 1, 2 and 4 bytes) is
+/// checked, as a read through `src_reg` that KASAN judges only where there
+/// is shadow (`probe`), if and only if its mark is set and it is not
+/// stack-only; every other access is checked as without the marks.
+#[test]
+fn trusted_marks_check_fault_tolerant_loads() {
+    use kasan_ebpf_host::insn::count_checks_trusted;
+    let probe = |mode: u8, size: u8, dst: u8, src: u8, off: i16| {
+        BpfInsn::new(op::LDX | mode | size, dst, src, off, 0)
+    };
+    let prog = [
+        probe(op::PROBE_MEM, op::DW, 0, 1, 24),  // ldst 0: trusted
+        probe(op::PROBE_MEM, op::W, 2, 3, 8),    // ldst 1: not marked
+        ldx(op::DW, 4, 5, 0),                    // ldst 2: checked anyway
+        probe(op::PROBE_MEMSX, op::H, 0, 6, -2), // ldst 3: trusted
+        probe(op::PROBE_MEMSX, op::DW, 0, 6, 0), // ldst 4: no such load
+        probe(op::PROBE_MEM, op::B, 0, 10, -8),  // ldst 5: via FP
+        probe(op::PROBE_MEM32, op::W, 0, 1, 0),  // ldst 6: arena
+        probe(op::PROBE_MEM, op::B, 7, 8, 3),    // ldst 7: trusted, stack-only
+    ];
+    // Bits 0, 3, 4, 5, 6 and 7 trusted; bit 7 also stack-only.
+    let trusted_words = [0b1111_1001u64];
+    let stack_words = [0b1000_0000u64];
+    let trusted = StackOnly::new(&trusted_words, 8).unwrap();
+    let stack = StackOnly::new(&stack_words, 8).unwrap();
+    let mut walk = Checker::with_trusted(stack, trusted, 0);
+    let got: Vec<Option<Access>> = prog.iter().map(|i| walk.next(i)).collect();
+    let read = |base: u8, off: i16, size: u8, probe: bool| {
+        Some(Access {
+            base: kasan_ebpf_host::insn::BpfReg::new(base).unwrap(),
+            off,
+            size,
+            write: false,
+            probe,
+        })
+    };
+    assert_eq!(got[0], read(1, 24, 8, true));
+    assert_eq!(got[1], None, "unmarked PROBE_MEM load");
+    assert_eq!(got[2], read(5, 0, 8, false));
+    assert_eq!(got[3], read(6, -2, 2, true));
+    assert_eq!(got[4], None, "PROBE_MEMSX of 8 bytes does not exist");
+    assert_eq!(got[5], None, "through the frame pointer");
+    assert_eq!(got[6], None, "arena loads are not checked");
+    assert_eq!(got[7], None, "stack-only wins");
+    assert_eq!(walk.ldst, 8);
+    assert_eq!(count_checks_trusted(&prog, stack, trusted), Ok(3));
+    assert_eq!(count_checks_trusted(&prog, stack, StackOnly::NONE), Ok(1));
+    // Marks that count another number of loads and stores are refused.
+    let short = StackOnly::new(&trusted_words, 7).unwrap();
+    assert_eq!(count_checks_trusted(&prog, stack, short), Err(Mismatch));
+    // The slow path recomputes any checked access from its insn alone.
+    for (i, insn) in prog.iter().enumerate() {
+        if let Some(a) = got[i] {
+            assert_eq!(Access::of_checked(insn), Some(a), "insn {i}");
+        }
+    }
+}

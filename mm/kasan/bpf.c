@@ -6,8 +6,8 @@
  * programs (arch/x86/net/bpf_jit_kasan.rs). In its inline mode, a fast path
  * in the program proves most accesses valid from the shadow alone and
  * leaves the others to kasan_bpf_check_access(); in its outline mode, every
- * access calls one of kasan_bpf_{load,store}{1,2,4,8}(), the way compiled
- * code calls __asan_{load,store}N(). Either way the verdict is KASAN's own
+ * access calls one of kasan_bpf_{load,store,probe_load}{1,2,4,8}(), the
+ * way compiled code calls __asan_{load,store}N(). Either way the verdict is KASAN's own
  * range check, reported at the address of the program's instruction, and
  * the report names the BPF program and instruction (kasan_print_bpf_insn()).
  *
@@ -18,6 +18,7 @@
 
 #include <linux/filter.h>
 #include <linux/kasan.h>
+#include <linux/uaccess.h>
 
 #include "kasan.h"
 
@@ -34,6 +35,37 @@ bool kasan_bpf_check_access(unsigned long addr, size_t size, bool write,
 			    unsigned long ip)
 {
 	return kasan_check_range((const void *)addr, size, write, ip);
+}
+
+/**
+ * kasan_bpf_check_probe - check a fault-tolerant load of a BPF program
+ * @addr: the address read
+ * @size: the load size in bytes (1, 2, 4 or 8)
+ * @ip: the JIT address of the load
+ *
+ * The verifier makes loads through BTF pointers fault-tolerant
+ * (BPF_PROBE_MEM): a bad address must not oops, the load's exception table
+ * entry zeroes its destination instead. The JIT checks such a load only if
+ * its pointer is trusted on every path; KASAN judges it only where the
+ * kernel has shadow for it, mapped: for any other address (user, wild,
+ * unmapped) the check says nothing and leaves the fault to the load.
+ *
+ * Return: true if the access is valid or not KASAN's to judge, false if it
+ * was reported.
+ */
+bool kasan_bpf_check_probe(unsigned long addr, size_t size, unsigned long ip)
+{
+	unsigned long last = addr + size - 1;
+	u8 shadow;
+
+	if (last < addr || !addr_has_metadata((const void *)addr) ||
+	    !addr_has_metadata((const void *)last))
+		return true;
+	/* At most two granules: their shadow is the first and last byte's. */
+	if (get_kernel_nofault(shadow, (u8 *)kasan_mem_to_shadow((void *)addr)) ||
+	    get_kernel_nofault(shadow, (u8 *)kasan_mem_to_shadow((void *)last)))
+		return true;
+	return kasan_check_range((const void *)addr, size, false, ip);
 }
 
 /**
@@ -58,6 +90,10 @@ void kasan_bpf_load##size(unsigned long addr, unsigned long ip)		\
 void kasan_bpf_store##size(unsigned long addr, unsigned long ip)	\
 {									\
 	kasan_bpf_check_access(addr, size, true, ip);			\
+}									\
+void kasan_bpf_probe_load##size(unsigned long addr, unsigned long ip)	\
+{									\
+	kasan_bpf_check_probe(addr, size, ip);				\
 }
 
 DEFINE_KASAN_BPF_OUTLINE(1);

@@ -42,6 +42,8 @@ static void jit_kasan_cfg(struct bpf_jit_kasan_cfg *cfg, u8 mode)
 			  (u64)kasan_bpf_load4, (u64)kasan_bpf_load8 },
 			{ (u64)kasan_bpf_store1, (u64)kasan_bpf_store2,
 			  (u64)kasan_bpf_store4, (u64)kasan_bpf_store8 },
+			{ (u64)kasan_bpf_probe_load1, (u64)kasan_bpf_probe_load2,
+			  (u64)kasan_bpf_probe_load4, (u64)kasan_bpf_probe_load8 },
 		},
 		.call_len = jit_kasan_call_len,
 		.mode = mode,
@@ -59,10 +61,10 @@ static int __init jit_kasan_measure_calls(const struct bpf_jit_kasan_cfg *cfg,
 {
 	u8 buf[JIT_KASAN_TAIL_MAX], *p;
 	u32 i, max = 0;
-	u64 targets[9];
+	u64 targets[13];
 
 	targets[0] = cfg->slow_path;
-	BUILD_BUG_ON(sizeof(cfg->outline) != 8 * sizeof(u64));
+	BUILD_BUG_ON(sizeof(cfg->outline) != 12 * sizeof(u64));
 	memcpy(&targets[1], cfg->outline, sizeof(cfg->outline));
 	for (i = 0; i < ARRAY_SIZE(targets); i++) {
 		p = buf;
@@ -138,14 +140,20 @@ void bpf_jit_kasan_begin(struct bpf_jit_kasan_state *st,
 	jit_kasan_cfg(cfg, prog->aux->kasan_mode);
 	cfg->r12_free = r12_free;
 	cfg->stack_only = prog->aux->kasan_stack_only;
+	cfg->trusted = prog->aux->kasan_trusted;
 	cfg->nr_ldst = prog->aux->kasan_nr_ldst;
 	checks = cfg->mode ?
 		bpf_jit_kasan_count_checks(cfg, prog->insnsi, prog->len) : 0;
 	/* The verifier's marks must count these very loads and stores. */
+	/*
+	 * Otherwise fall back to the safe side: check every access but the
+	 * fault-tolerant loads, which are checked only if trusted.
+	 */
 	if (WARN_ONCE(checks < 0,
-		      "kasan_ebpf: stack-only marks of %s do not match its insns: checking every access\n",
+		      "kasan_ebpf: marks of %s do not match its insns: checking every access but BPF_PROBE_MEM loads\n",
 		      prog->aux->name)) {
 		cfg->stack_only = NULL;
+		cfg->trusted = NULL;
 		cfg->nr_ldst = 0;
 		checks = bpf_jit_kasan_count_checks(cfg, prog->insnsi,
 						    prog->len);

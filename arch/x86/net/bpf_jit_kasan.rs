@@ -52,6 +52,7 @@ extern "C" {
     fn bpf_jit_kasan_arch_ret(pprog: *mut *mut u8, ip: u64);
     fn bpf_jit_kasan_find_insn(ip: u64, insn: *mut BpfInsn) -> c_int;
     fn kasan_bpf_check_access(addr: u64, size: usize, write: bool, ip: u64) -> bool;
+    fn kasan_bpf_check_probe(addr: u64, size: usize, ip: u64) -> bool;
 }
 
 /// Calls and returns as the rest of the JIT emits them, so that call depth
@@ -162,31 +163,44 @@ unsafe fn with_asm(
     }
 }
 
-/// The verifier's stack-only marks that `cfg` points to.
+/// The verifier's marks at `map`, a bitmap of `cfg.nr_ldst` bits, or none.
 ///
 /// # Safety
 ///
-/// `cfg.stack_only` must be null or point to a bitmap of `cfg.nr_ldst`
-/// bits that lives as long as `cfg`.
-unsafe fn marks(cfg: &Config) -> StackOnly<'_> {
-    if cfg.stack_only.is_null() || cfg.nr_ldst == 0 {
+/// `map` must be null or point to a bitmap of `cfg.nr_ldst` bits that
+/// lives as long as `cfg`.
+unsafe fn bitmap(cfg: &Config, map: *const u64) -> StackOnly<'_> {
+    if map.is_null() || cfg.nr_ldst == 0 {
         return StackOnly::NONE;
     }
     let words = (cfg.nr_ldst as usize).div_ceil(64);
     // SAFETY: the caller promises a bitmap of `nr_ldst` bits, which the
     // kernel allocates in whole `unsigned long`s (64 bits on x86-64).
-    let words = unsafe { core::slice::from_raw_parts(cfg.stack_only, words) };
+    let words = unsafe { core::slice::from_raw_parts(map, words) };
     StackOnly::new(words, cfg.nr_ldst).unwrap_or(StackOnly::NONE)
+}
+
+/// The checker of a program with the verifier's marks that `cfg` points
+/// to, from its `ldst`-th load or store.
+///
+/// # Safety
+///
+/// `cfg.stack_only` and `cfg.trusted` must each be null or point to a
+/// bitmap of `cfg.nr_ldst` bits that lives as long as `cfg`.
+unsafe fn checker(cfg: &Config, ldst: u32) -> Checker<'_> {
+    // SAFETY: forwarded from our caller.
+    let (marks, trusted) = unsafe { (bitmap(cfg, cfg.stack_only), bitmap(cfg, cfg.trusted)) };
+    Checker::with_trusted(marks, trusted, ldst)
 }
 
 /// Number of accesses in `insns` that are checked, so that the JIT can
 /// leave a program with none exactly as it would without KASAN; -EINVAL
-/// if the verifier's stack-only marks in `cfg` do not describe `insns`.
+/// if the verifier's marks in `cfg` do not describe `insns`.
 ///
 /// # Safety
 ///
 /// `cfg` must point to a valid config whose marks are valid (see
-/// [`marks`]), and `insns` to `len` valid instructions.
+/// [`checker`]), and `insns` to `len` valid instructions.
 #[no_mangle]
 pub unsafe extern "C" fn bpf_jit_kasan_count_checks(
     cfg: *const Config,
@@ -199,8 +213,11 @@ pub unsafe extern "C" fn bpf_jit_kasan_count_checks(
     // SAFETY: the caller promises `insns` has `len` instructions.
     let insns = unsafe { core::slice::from_raw_parts(insns, len as usize) };
     // SAFETY: the caller promises `cfg` and its marks are valid.
-    let marks = unsafe { marks(&*cfg) };
-    match insn::count_checks(insns, marks) {
+    let (marks, trusted) = unsafe {
+        let cfg = &*cfg;
+        (bitmap(cfg, cfg.stack_only), bitmap(cfg, cfg.trusted))
+    };
+    match insn::count_checks_trusted(insns, marks, trusted) {
         Ok(n) => n as c_int,
         Err(Mismatch) => EINVAL.to_errno(),
     }
@@ -283,7 +300,7 @@ pub unsafe extern "C" fn bpf_jit_kasan_emit_check(
     }
     // SAFETY: the caller promises `cfg` and its marks are valid, and
     // `ldst` valid for reads and writes.
-    let mut walk = unsafe { Checker::new(marks(&*cfg), *ldst) };
+    let mut walk = unsafe { checker(&*cfg, *ldst) };
     // SAFETY: the caller promises `insn` is valid for reads.
     let access = walk.next(unsafe { &*insn });
     // SAFETY: as above.
@@ -346,7 +363,7 @@ pub unsafe extern "C" fn bpf_jit_kasan_slow_path(regs: *const SavedRegs) {
     if unsafe { bpf_jit_kasan_find_insn(regs.ip, &mut insn) } != 0 {
         return;
     }
-    let Some(access) = Access::of(&insn) else {
+    let Some(access) = Access::of_checked(&insn) else {
         // The JIT only calls the thunk before a checked access: this is a
         // bug in the offset table, and the access goes unchecked.
         static WARNED: AtomicBool = AtomicBool::new(false);
@@ -359,13 +376,13 @@ pub unsafe extern "C" fn bpf_jit_kasan_slow_path(regs: *const SavedRegs) {
         }
         return;
     };
-    // SAFETY: KASAN's range check takes any address and size.
+    let addr = regs.address(&access);
+    // SAFETY: KASAN's range checks take any address and size.
     unsafe {
-        kasan_bpf_check_access(
-            regs.address(&access),
-            access.size.into(),
-            access.write,
-            regs.ip,
-        )
+        if access.probe {
+            kasan_bpf_check_probe(addr, access.size.into(), regs.ip)
+        } else {
+            kasan_bpf_check_access(addr, access.size.into(), access.write, regs.ip)
+        }
     };
 }

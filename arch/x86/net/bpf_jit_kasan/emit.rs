@@ -90,11 +90,15 @@ pub struct Config {
     pub shadow_offset: u64,
     /// Address of the slow path the thunk calls.
     pub slow_path: u64,
-    /// Outline entry points, `[write][log2 size]`.
-    pub outline: [[u64; 4]; 2],
+    /// Outline entry points, `[kind][log2 size]`: kind 0 loads, 1 stores,
+    /// 2 fault-tolerant loads ([`Access::probe`](crate::insn::Access)).
+    pub outline: [[u64; 4]; 3],
     /// The verifier's stack-only marks (`aux->kasan_stack_only`), or null;
     /// see [`crate::insn::StackOnly`].
     pub stack_only: *const u64,
+    /// The verifier's trusted-load marks (`aux->kasan_trusted`), or null;
+    /// `nr_ldst` bits like `stack_only`.
+    pub trusted: *const u64,
     /// Number of checked accesses in the program.
     pub checks: u32,
     /// Number of bits at `stack_only`: the program's loads and stores.
@@ -122,16 +126,17 @@ impl Config {
 }
 
 const _: () = {
-    assert!(size_of::<Config>() == 104);
+    assert!(size_of::<Config>() == 144);
     assert!(offset_of!(Config, shadow_offset) == 0);
     assert!(offset_of!(Config, slow_path) == 8);
     assert!(offset_of!(Config, outline) == 16);
-    assert!(offset_of!(Config, stack_only) == 80);
-    assert!(offset_of!(Config, checks) == 88);
-    assert!(offset_of!(Config, nr_ldst) == 92);
-    assert!(offset_of!(Config, call_len) == 96);
-    assert!(offset_of!(Config, mode) == 100);
-    assert!(offset_of!(Config, r12_free) == 101);
+    assert!(offset_of!(Config, stack_only) == 112);
+    assert!(offset_of!(Config, trusted) == 120);
+    assert!(offset_of!(Config, checks) == 128);
+    assert!(offset_of!(Config, nr_ldst) == 132);
+    assert!(offset_of!(Config, call_len) == 136);
+    assert!(offset_of!(Config, mode) == 140);
+    assert!(offset_of!(Config, r12_free) == 141);
 };
 
 /// Length of `call rel32`, the shortest call [`Arch::call`] emits.
@@ -312,7 +317,12 @@ pub fn emit_check(
             // rsi = address of the access, after the pops below.
             asm.lea(Reg::Rsi, Mem::Rip { target: asm.pc() })?;
             let ip_rel = asm.len();
-            let entry = cfg.outline[access.write as usize][access.size_log2()];
+            let kind = if access.probe {
+                2
+            } else {
+                access.write as usize
+            };
+            let entry = cfg.outline[kind][access.size_log2()];
             arch.call(asm, entry)?;
             for r in OUTLINE_SAVED.iter().rev() {
                 asm.pop(*r)?;
@@ -371,6 +381,7 @@ pub fn max_check_len(cfg: &Config) -> usize {
                         off: i16::MIN,
                         size,
                         write,
+                        probe: false,
                     };
                     let mut buf = [MaybeUninit::uninit(); 128];
                     let mut asm = Asm::new_uninit(&mut buf, 0);

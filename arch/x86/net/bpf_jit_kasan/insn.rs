@@ -170,6 +170,11 @@ pub struct Access {
     /// Whether the access writes (stores, and the atomics but
     /// `BPF_LOAD_ACQ`).
     pub write: bool,
+    /// Whether it is a fault-tolerant load (`BPF_PROBE_MEM`,
+    /// `BPF_PROBE_MEMSX`) through a pointer the verifier trusts: KASAN
+    /// reports it only where the kernel has shadow for it, and otherwise
+    /// leaves the fault to the load's own exception table entry.
+    pub probe: bool,
 }
 
 impl Access {
@@ -212,7 +217,44 @@ impl Access {
             off: insn.off,
             size,
             write,
+            probe: false,
         })
+    }
+
+    /// The access of a fault-tolerant load: LDX `BPF_PROBE_MEM` of every
+    /// size and `BPF_PROBE_MEMSX` of 1, 2 and 4 bytes, a read through
+    /// `src_reg`. The verifier turns loads through BTF pointers into these;
+    /// they are checked only if the verifier marked the pointer trusted on
+    /// every path (see [`Checker`]).
+    pub fn of_probe(insn: &BpfInsn) -> Option<Access> {
+        let size = match insn.code & 0x18 {
+            op::B => 1,
+            op::H => 2,
+            op::W => 4,
+            _ => 8,
+        };
+        match (insn.code & 0x07, insn.code & 0xe0) {
+            (op::LDX, op::PROBE_MEM) => (),
+            (op::LDX, op::PROBE_MEMSX) if size < 8 => (),
+            _ => return None,
+        }
+        let base = BpfReg::new(insn.src())?;
+        if base == BpfReg::FP {
+            return None;
+        }
+        Some(Access {
+            base,
+            off: insn.off,
+            size,
+            write: false,
+            probe: true,
+        })
+    }
+
+    /// The access the check in front of `insn` guards, whichever kind:
+    /// [`Access::of`], else [`Access::of_probe`]. The slow path uses it.
+    pub fn of_checked(insn: &BpfInsn) -> Option<Access> {
+        Self::of(insn).or_else(|| Self::of_probe(insn))
     }
 
     /// log2 of the size, 0 to 3.
@@ -229,7 +271,10 @@ pub fn is_ldst(insn: &BpfInsn) -> bool {
     matches!(insn.code & 0x07, op::LDX | op::STX | op::ST)
 }
 
-/// The verifier's stack-only marks of a program (`aux->kasan_stack_only`):
+/// A bitmap of the verifier's marks over a program's loads and stores: the
+/// stack-only marks (`aux->kasan_stack_only`), or the trusted-load marks
+/// (`aux->kasan_trusted`: bit `k` set if the `k`-th load or store loads
+/// through a pointer trusted on every path). For the stack-only marks:
 /// bit `k` is set if the `k`-th load or store ([`is_ldst`]) only ever
 /// accesses the BPF stack.
 #[derive(Clone, Copy, Debug, Default)]
@@ -283,37 +328,70 @@ impl<'a> StackOnly<'a> {
 }
 
 /// Walks a program's insns in order and tells which accesses are checked:
-/// [`Access::of`], minus those the verifier marked stack-only.
+/// [`Access::of`], minus those the verifier marked stack-only, plus the
+/// fault-tolerant loads ([`Access::of_probe`]) it marked trusted.
 #[derive(Clone, Copy, Debug, Default)]
 pub struct Checker<'a> {
     marks: StackOnly<'a>,
+    trusted: StackOnly<'a>,
     /// Loads and stores seen so far.
     pub ldst: u32,
 }
 
 impl<'a> Checker<'a> {
-    /// A walk from the first insn, or from the `ldst`-th load or store.
+    /// A walk from the first insn, or from the `ldst`-th load or store,
+    /// with stack-only marks and no trusted loads.
     pub fn new(marks: StackOnly<'a>, ldst: u32) -> Self {
-        Checker { marks, ldst }
+        Self::with_trusted(marks, StackOnly::NONE, ldst)
+    }
+
+    /// The same, with the verifier's trusted-load marks (bit `k` set: the
+    /// `k`-th load or store loads through a pointer trusted on every path).
+    pub fn with_trusted(marks: StackOnly<'a>, trusted: StackOnly<'a>, ldst: u32) -> Self {
+        Checker {
+            marks,
+            trusted,
+            ldst,
+        }
     }
 
     /// The access `insn`, the next insn of the program, makes, if checked.
     pub fn next(&mut self, insn: &BpfInsn) -> Option<Access> {
+        let mut trusted = false;
         if is_ldst(insn) {
             let k = self.ldst;
             self.ldst += 1;
             if self.marks.get(k) {
                 return None;
             }
+            trusted = self.trusted.get(k);
         }
-        Access::of(insn)
+        Access::of(insn).or_else(|| {
+            if trusted {
+                Access::of_probe(insn)
+            } else {
+                None
+            }
+        })
     }
 }
 
 /// Number of accesses of `insns` that are checked, given the verifier's
-/// marks.
+/// stack-only marks.
 pub fn count_checks(insns: &[BpfInsn], marks: StackOnly<'_>) -> Result<u32, Mismatch> {
+    count_checks_trusted(insns, marks, StackOnly::NONE)
+}
+
+/// Number of accesses of `insns` that are checked, given the verifier's
+/// stack-only and trusted-load marks, which must both count the program's
+/// loads and stores.
+pub fn count_checks_trusted(
+    insns: &[BpfInsn],
+    marks: StackOnly<'_>,
+    trusted: StackOnly<'_>,
+) -> Result<u32, Mismatch> {
     marks.check(insns)?;
-    let mut walk = Checker::new(marks, 0);
+    trusted.check(insns)?;
+    let mut walk = Checker::with_trusted(marks, trusted, 0);
     Ok(insns.iter().filter(|i| walk.next(i).is_some()).count() as u32)
 }
