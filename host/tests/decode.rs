@@ -385,7 +385,8 @@ fn expected(c: &Config, a: &Access, len: usize) -> Vec<String> {
             let mut v: Vec<String> = regs.iter().map(|r| format!("push {r}")).collect();
             v.push(format!("lea rdi,{m}"));
             v.push(format!("lea rsi,[0x{end:x}]"));
-            let entry = c.outline[a.write as usize][a.size.trailing_zeros() as usize];
+            let kind = if a.probe { 2 } else { a.write as usize };
+            let entry = c.outline[kind][a.size.trailing_zeros() as usize];
             v.push(format!("call 0x{entry:x}"));
             v.extend(regs.iter().rev().map(|r| format!("pop {r}")));
             v
@@ -571,4 +572,40 @@ fn stack_arguments_and_probe_mem32sx_are_not_checked() {
         .map(|a| a.base.num())
         .collect();
     assert_eq!(bases, [1, 2, 3]);
+}
+
+/// A fault-tolerant load that the verifier marked trusted (LDX PROBE_MEM,
+/// PROBE_MEMSX) gets the same check as an ordinary load, through its
+/// `src_reg`, but outline mode calls the third row of entry points,
+/// `kasan_bpf_probe_load{1,2,4,8}()`, which tolerate addresses without
+/// shadow; the slow path recomputes it from the insn alone.
+#[test]
+fn trusted_fault_tolerant_loads_decode() {
+    let mut n = 0;
+    for &(mode, r12, checks) in &CONFIGS {
+        let c = cfg(mode, r12, checks);
+        for (code, size) in [(op::B, 1u8), (op::H, 2), (op::W, 4), (op::DW, 8)] {
+            for probe_mode in [op::PROBE_MEM, op::PROBE_MEMSX] {
+                let insn = BpfInsn::new(op::LDX | probe_mode | code, 0, 6, -24, 0);
+                let Some(a) = Access::of_probe(&insn) else {
+                    assert!(probe_mode == op::PROBE_MEMSX && size == 8);
+                    continue;
+                };
+                assert_eq!(Access::of(&insn), None, "unchecked without the mark");
+                assert_eq!(Access::of_checked(&insn), Some(a));
+                assert!(a.probe && !a.write && a.size == size && a.base.num() == 6);
+                let mut buf = [0u8; 128];
+                let mut asm = Asm::new(&mut buf, IP);
+                let site = emit::emit_check(&mut asm, &mut Plain, &c, &a, TAIL).unwrap();
+                let len = site.len as usize;
+                assert_eq!(disasm(&buf[..len], IP), expected(&c, &a, len));
+                if mode == Mode::Outline {
+                    let entry = 0xffff_ffff_8200_0200 + u64::from(size.trailing_zeros()) * 0x10;
+                    assert!(expected(&c, &a, len).contains(&format!("call 0x{entry:x}")));
+                }
+                n += 1;
+            }
+        }
+    }
+    assert_eq!(n, CONFIGS.len() * 7);
 }

@@ -43,6 +43,7 @@
 #include <linux/bpf.h>
 #include <linux/btf.h>
 #include <linux/btf_ids.h>
+#include <linux/cfi.h>
 #include <linux/module.h>
 
 #include "bpf_kasan_testmod.h"
@@ -205,6 +206,20 @@ __bpf_kfunc void bpf_kasan_obj_release_buggy(struct bpf_kasan_obj *obj)
 	bpf_kasan_rs_obj_free_now(obj);
 }
 
+/**
+ * bpf_kasan_obj_dtor() - Put the reference a map holds to an object.
+ * @obj: the object in a map's kptr field.
+ *
+ * struct bpf_kasan_obj's destructor, which lets programs keep references
+ * in maps (bpf_kptr_xchg()): BPF calls it for a reference left in a map
+ * that is freed, from the map's deferred free work.
+ */
+__bpf_kfunc void bpf_kasan_obj_dtor(void *obj)
+{
+	bpf_kasan_rs_obj_put(obj);
+}
+CFI_NOSEAL(bpf_kasan_obj_dtor);
+
 /*
  * The object bpf_kasan_obj_rcu() hands out: it lives as long as the module,
  * so RCU readers can always read it.
@@ -277,6 +292,10 @@ static const struct btf_kfunc_id_set bpf_kasan_syscall_kfunc_set = {
 	.set = &bpf_kasan_syscall_kfunc_ids,
 };
 
+BTF_ID_LIST(bpf_kasan_dtor_ids)
+BTF_ID(struct, bpf_kasan_obj)
+BTF_ID(func, bpf_kasan_obj_dtor)
+
 BTF_KFUNCS_START(bpf_kasan_tc_kfunc_ids)
 BTF_ID_FLAGS(func, bpf_kasan_uaf, KF_RET_NULL)
 BTF_KFUNCS_END(bpf_kasan_tc_kfunc_ids)
@@ -308,7 +327,17 @@ static const struct btf_kfunc_id_set bpf_kasan_tracing_kfunc_set = {
  */
 int bpf_kasan_register_kfuncs(void)
 {
+	const struct btf_id_dtor_kfunc dtors[] = {
+		{
+			.btf_id = bpf_kasan_dtor_ids[0],
+			.kfunc_btf_id = bpf_kasan_dtor_ids[1],
+		},
+	};
 	int ret;
+
+	ret = register_btf_id_dtor_kfuncs(dtors, ARRAY_SIZE(dtors), THIS_MODULE);
+	if (ret)
+		return ret;
 
 	ret = register_btf_kfunc_id_set(BPF_PROG_TYPE_SYSCALL,
 					&bpf_kasan_syscall_kfunc_set);

@@ -43,6 +43,9 @@ static const struct obj_case cases[] = {
 	{ "obj_walk", -1, NOT_VALID, 1 },
 	/* p->d[0], p the trusted o or the untrusted o->next: not checked */
 	{ "obj_mixed", -1, NOT_VALID, 1 },
+	/* o->d[1], o from bpf_kptr_xchg(): fault-tolerant, and checked */
+	{ "obj_kptr_valid", -1, 91, 0 },
+	{ "obj_kptr_freed", OBJ_D(1), 0, 0 },
 };
 
 /* Loads, stores and atomics of the xlated program not based on r10. */

@@ -22,6 +22,13 @@
  *    freed o->next): trusted on one path only, so fault-tolerant and not
  *    checked either. In asm, so that the compiler keeps the one load.
  *
+ * obj_kptr_valid and obj_kptr_freed keep their reference in a map's kptr
+ * field and take it back with bpf_kptr_xchg(): the verifier types that
+ * result as a bare, referenced BTF pointer, trusted by its reference, and
+ * makes the load through it fault-tolerant; the JIT checks it because the
+ * verifier marked it trusted on every path. Through the freed object, the
+ * load of d[1] is a use-after-free.
+ *
  * Tracing programs get their arguments from the kernel: tp_btf programs'
  * are trusted (obj_tp_btf reads task->pid with a checked load), fentry
  * programs' are not (obj_fentry reads arg->a with a fault-tolerant load,
@@ -53,6 +60,56 @@ __u64 addr;
 __u64 out;
 __u32 pick;
 __u32 tp_ppid, tp_pid;
+
+struct kptr_val {
+	struct bpf_kasan_obj __kptr *p;
+};
+
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, int);
+	__type(value, struct kptr_val);
+} kptrs SEC(".maps");
+
+/* Passes @o through the map's kptr field and reads d[1] through it. */
+static __always_inline int kptr_read(struct bpf_kasan_obj *o)
+{
+	struct kptr_val *v;
+	int key = 0;
+
+	v = bpf_map_lookup_elem(&kptrs, &key);
+	if (!v) {
+		bpf_kasan_obj_release(o);
+		return 2;
+	}
+	o = bpf_kptr_xchg(&v->p, o);
+	if (o)
+		bpf_kasan_obj_release(o);
+	o = bpf_kptr_xchg(&v->p, NULL);
+	if (!o)
+		return 3;
+	addr = (__u64)o;
+	out = o->d[1];
+	bpf_kasan_obj_release(o);
+	return 0;
+}
+
+SEC("syscall")
+int obj_kptr_valid(void *ctx)
+{
+	struct bpf_kasan_obj *o = bpf_kasan_obj_acquire(90);
+
+	return o ? kptr_read(o) : 1;
+}
+
+SEC("syscall")
+int obj_kptr_freed(void *ctx)
+{
+	struct bpf_kasan_obj *o = bpf_kasan_obj_acquire_freed(100);
+
+	return o ? kptr_read(o) : 1;
+}
 __u64 fentry_val;
 
 SEC("syscall")
