@@ -96,6 +96,16 @@ impl BpfInsn {
     pub fn src(&self) -> u8 {
         self.regs >> 4
     }
+
+    /// The access size in bytes that `BPF_SIZE(code)` names: 1, 2, 4 or 8.
+    pub fn size(&self) -> u8 {
+        match self.code & 0x18 {
+            op::B => 1,
+            op::H => 2,
+            op::W => 4,
+            _ => 8,
+        }
+    }
 }
 
 /// A BPF register that the x86 JIT maps to a hardware register: R0-R10 and
@@ -193,12 +203,7 @@ impl Access {
     pub fn of(insn: &BpfInsn) -> Option<Access> {
         let class = insn.code & 0x07;
         let mode = insn.code & 0xe0;
-        let size = match insn.code & 0x18 {
-            op::B => 1,
-            op::H => 2,
-            op::W => 4,
-            _ => 8,
-        };
+        let size = insn.size();
         let (base, write) = match (class, mode) {
             (op::LDX, op::MEM) => (insn.src(), false),
             (op::LDX, op::MEMSX) if size < 8 => (insn.src(), false),
@@ -227,12 +232,7 @@ impl Access {
     /// they are checked only if the verifier marked the pointer trusted on
     /// every path (see [`Checker`]).
     pub fn of_probe(insn: &BpfInsn) -> Option<Access> {
-        let size = match insn.code & 0x18 {
-            op::B => 1,
-            op::H => 2,
-            op::W => 4,
-            _ => 8,
-        };
+        let size = insn.size();
         match (insn.code & 0x07, insn.code & 0xe0) {
             (op::LDX, op::PROBE_MEM) => (),
             (op::LDX, op::PROBE_MEMSX) if size < 8 => (),
