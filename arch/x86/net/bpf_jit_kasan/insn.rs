@@ -264,7 +264,7 @@ impl Access {
 }
 
 /// Whether `insn` is a load or store as the verifier's stack-only marks
-/// count them (`kasan_mark_stack_only()` in kernel/bpf/verifier.c): any
+/// count them (`bpf_jit_kasan_mark_insns()` in kernel/bpf/core.c): any
 /// insn of class LDX, STX or ST. Constant blinding keeps these in number
 /// and order.
 pub fn is_ldst(insn: &BpfInsn) -> bool {
