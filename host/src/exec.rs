@@ -26,7 +26,7 @@ pub enum Call {
     Outline {
         /// Access address (`rdi`).
         addr: u64,
-        /// Access address in the code (`rsi`).
+        /// Return address of the call (KASAN's `_RET_IP_`).
         ip: u64,
         /// Access size.
         size: u8,
@@ -53,6 +53,32 @@ extern "C" fn record_slow(regs: *const SavedRegs) {
     CALLS.with(|c| c.borrow_mut().push(Call::Slow(regs)));
 }
 
+/// Defines `extern "C" fn $shim()`, an assembly entry point for code that
+/// calls with the stack 8-byte aligned only (as the kernel and its JIT do):
+/// it runs the `$pre` instructions with `rbp` at its frame, aligns the
+/// stack to 16 bytes for Rust and calls `$f`, whose arguments are what the
+/// caller (and `$pre`) left in the argument registers.
+#[macro_export]
+macro_rules! aligned_shim {
+    ($shim:ident, $f:path $(, $pre:literal)*) => {
+        extern "C" {
+            fn $shim();
+        }
+        core::arch::global_asm!(
+            concat!(".globl ", stringify!($shim)),
+            concat!(stringify!($shim), ":"),
+            "push rbp",
+            "mov rbp, rsp",
+            $($pre,)*
+            "and rsp, -16",
+            "call {f}",
+            "leave",
+            "ret",
+            f = sym $f,
+        );
+    };
+}
+
 macro_rules! outline_recorders {
     ($($name:ident $shim:ident $size:literal $write:literal;)*) => {
         $(
@@ -67,21 +93,9 @@ macro_rules! outline_recorders {
                     })
                 });
             }
-            extern "C" {
-                fn $shim();
-            }
-            core::arch::global_asm!(
-                concat!(".globl ", stringify!($shim)),
-                concat!(stringify!($shim), ":"),
-                "push rbp",
-                "mov rbp, rsp",
-                "lea rdx, [rbp + 16]",
-                "and rsp, -16",
-                "call {f}",
-                "leave",
-                "ret",
-                f = sym $name,
-            );
+            // rsi: the return address (KASAN's _RET_IP_); rdx: rsp at the
+            // call.
+            crate::aligned_shim!($shim, $name, "mov rsi, [rbp + 8]", "lea rdx, [rbp + 16]");
         )*
         /// Addresses of the outline shims, `[kind][log2 size]`; the
         /// fault-tolerant loads (kind 2) record as loads.
@@ -108,21 +122,10 @@ outline_recorders! {
 }
 
 extern "C" {
-    fn kasan_host_slow();
     fn kasan_host_run(regs: *mut Regs, code: u64);
 }
 
-core::arch::global_asm!(
-    ".globl kasan_host_slow",
-    "kasan_host_slow:",
-    "push rbp",
-    "mov rbp, rsp",
-    "and rsp, -16",
-    "call {f}",
-    "leave",
-    "ret",
-    f = sym record_slow,
-);
+crate::aligned_shim!(kasan_host_slow, record_slow);
 
 // kasan_host_run(regs: rdi, code: rsi): load r[0..16] but rsp, call code,
 // store them back. Host callee-saved registers are kept on the stack.

@@ -41,6 +41,7 @@ pub fn accesses() -> impl Iterator<Item = Access> + Clone {
                     size,
                     write,
                     probe: false,
+                    aligned: false,
                 })
             })
         })

@@ -29,6 +29,7 @@ fn cfg(mode: Mode, r12_free: bool, checks: u32) -> Config {
         outline,
         stack_only: core::ptr::null(),
         trusted: core::ptr::null(),
+        aligned: core::ptr::null(),
         checks,
         nr_ldst: 0,
         call_len: emit::CALL_REL32_LEN,
@@ -61,6 +62,7 @@ fn check(c: &Config, base: u8, off: i16, size: u8, write: bool) -> (Vec<u8>, Sit
         size,
         write,
         probe: false,
+        aligned: false,
     };
     let mut buf = [0u8; 128];
     let mut asm = Asm::new(&mut buf, IP);
@@ -142,12 +144,49 @@ fn outline_calls_the_entry_point_with_caller_saved_registers_pushed() {
     let end = IP + code.len() as u64;
     let pushes = ["rax", "rcx", "rdx", "rsi", "rdi", "r8", "r9", "r10", "r11"];
     let mut want: Vec<String> = pushes.iter().map(|r| format!("push {r}")).collect();
-    want.push("lea rdi,[rsi+0x18]".into());
-    want.push(format!("lea rsi,[0x{end:x}]"));
+    want.push("mov rdi,rsi".into());
+    want.push("add rdi,0x18".into());
     want.push(format!("call 0x{:x}", c.outline[1][1]));
     want.extend(pushes.iter().rev().map(|r| format!("pop {r}")));
     assert_eq!(text, want);
     assert_eq!(site.fault_len, 0, "outline mode reads no shadow inline");
+    assert_eq!(site.len as usize, code.len());
+    assert_eq!(IP + code.len() as u64, end);
+}
+
+/// Outline mode is the upstream series' sequence byte for byte: its
+/// published example, `mov 0x0(%rsi),%rbx` (an 8-byte load through R2 at
+/// offset 0), checked by nine pushes, `mov %rsi,%rdi`, `call __asan_load8`
+/// and nine pops, 34 bytes; an offset adds `add rdi, imm8` (4 bytes, 38 in
+/// all) or `add rdi, imm32` (7 bytes).
+#[test]
+fn outline_is_the_upstream_sequence_byte_for_byte() {
+    let c = cfg(Mode::Outline, true, 10);
+    let pushes = [
+        0x50, 0x51, 0x52, 0x56, 0x57, 0x41, 0x50, 0x41, 0x51, 0x41, 0x52, 0x41, 0x53,
+    ];
+    let pops = [
+        0x41, 0x5b, 0x41, 0x5a, 0x41, 0x59, 0x41, 0x58, 0x5f, 0x5e, 0x5a, 0x59, 0x58,
+    ];
+    for (off, add) in [
+        (0i16, vec![]),
+        (0x18, vec![0x48, 0x83, 0xc7, 0x18]),
+        (-8, vec![0x48, 0x83, 0xc7, 0xf8]),
+        (0x1000, vec![0x48, 0x81, 0xc7, 0x00, 0x10, 0x00, 0x00]),
+        (i16::MIN, vec![0x48, 0x81, 0xc7, 0x00, 0x80, 0xff, 0xff]),
+    ] {
+        let (code, _) = check(&c, 2, off, 8, false);
+        let mut want = pushes.to_vec();
+        want.extend([0x48, 0x89, 0xf7]); // mov rdi, rsi
+        want.extend(&add);
+        let call_at = IP + want.len() as u64;
+        let rel = (c.outline[0][3].wrapping_sub(call_at + 5) as i64) as i32;
+        want.push(0xe8);
+        want.extend(rel.to_le_bytes());
+        want.extend(pops);
+        assert_eq!(code, want, "offset {off}");
+        assert_eq!(code.len(), 34 + add.len());
+    }
 }
 
 #[test]
@@ -203,6 +242,7 @@ fn which_instructions_are_checked() {
                 size: n,
                 write: false,
                 probe: false,
+                aligned: false,
             })
         );
         let stx = BpfInsn::new(op::STX | op::MEM | sz, 4, 5, -2, 0);
@@ -216,6 +256,7 @@ fn which_instructions_are_checked() {
                     size: n,
                     write: true,
                     probe: false,
+                    aligned: false,
                 })
             );
         }
@@ -246,6 +287,7 @@ fn which_instructions_are_checked() {
                     size: n,
                     write: true,
                     probe: false,
+                    aligned: false,
                 })
             );
             let p = BpfInsn::new(op::STX | op::PROBE_ATOMIC | sz, 2, 1, 8, imm);
@@ -279,6 +321,7 @@ fn which_instructions_are_checked() {
             size: 4,
             write: false,
             probe: false,
+            aligned: false,
         })
     );
 }
@@ -359,11 +402,23 @@ fn mem(bpf: u8, off: i16) -> String {
     }
 }
 
+/// A sign-extended 64-bit immediate as iced-x86 formats it.
+fn imm(v: i16) -> String {
+    match v as i64 as u64 {
+        n @ 0..=9 => format!("{n}"),
+        n => format!("0x{n:x}"),
+    }
+}
+
 /// The exact check sequence for `a` in `c`, written out.
 fn expected(c: &Config, a: &Access, len: usize) -> Vec<String> {
     let end = IP + len as u64;
     let m = mem(a.base.num(), a.off);
-    let ptr = if a.size == 1 { "byte" } else { "word" };
+    let ptr = if a.size == 1 || a.aligned {
+        "byte"
+    } else {
+        "word"
+    };
     match Mode::new(c.mode).unwrap() {
         Mode::Inline if c.uses_r12() => vec![
             format!("lea r11,{m}"),
@@ -383,8 +438,10 @@ fn expected(c: &Config, a: &Access, len: usize) -> Vec<String> {
         Mode::Outline => {
             let regs = ["rax", "rcx", "rdx", "rsi", "rdi", "r8", "r9", "r10", "r11"];
             let mut v: Vec<String> = regs.iter().map(|r| format!("push {r}")).collect();
-            v.push(format!("lea rdi,{m}"));
-            v.push(format!("lea rsi,[0x{end:x}]"));
+            v.push(format!("mov rdi,{}", x86_name(a.base.num())));
+            if a.off != 0 {
+                v.push(format!("add rdi,{}", imm(a.off)));
+            }
             let kind = if a.probe { 2 } else { a.write as usize };
             let entry = c.outline[kind][a.size.trailing_zeros() as usize];
             v.push(format!("call 0x{entry:x}"));
@@ -417,6 +474,41 @@ fn every_access_form_decodes() {
                 "{mode:?} r12 {r12} {a:?}"
             );
             assert_eq!(site.fault_len == 0, mode == Mode::Outline);
+            n += 1;
+        }
+    }
+    assert_eq!(n, 4 * 12 * 8 * 4 * 2);
+}
+
+/// An access the verifier proved naturally aligned compares one shadow
+/// byte, whatever its size: the check is the same but for the compare,
+/// which loses its operand-size prefix (one byte shorter for sizes 2 to 8).
+#[test]
+fn aligned_forms_compare_one_shadow_byte() {
+    let mut n = 0;
+    for (mode, r12, checks) in CONFIGS {
+        let c = cfg(mode, r12, checks);
+        for plain in forms::accesses() {
+            let a = Access {
+                aligned: true,
+                ..plain
+            };
+            let emit_len = |a: &Access| {
+                let mut buf = [0u8; 128];
+                let mut asm = Asm::new(&mut buf, IP);
+                let site = emit::emit_check(&mut asm, &mut Plain, &c, a, TAIL).unwrap();
+                (buf[..site.len as usize].to_vec(), site)
+            };
+            let (code, site) = emit_len(&a);
+            let (plain_code, plain_site) = emit_len(&plain);
+            assert_eq!(disasm(&code, IP), expected(&c, &a, code.len()), "{a:?}");
+            let saved = usize::from(mode == Mode::Inline && a.size > 1);
+            assert_eq!(code.len() + saved, plain_code.len(), "{mode:?} {a:?}");
+            // The fault entry still skips exactly the compare and the jz.
+            assert_eq!(
+                site.fault_len as usize + saved,
+                plain_site.fault_len as usize
+            );
             n += 1;
         }
     }
@@ -460,6 +552,7 @@ fn load_acquire_and_store_release_decode() {
             size,
             write,
             probe: false,
+            aligned: false,
         };
         for (mode, r12, checks) in CONFIGS {
             let c = cfg(mode, r12, checks);

@@ -367,6 +367,7 @@ fn trusted_marks_check_fault_tolerant_loads() {
             size,
             write: false,
             probe,
+            aligned: false,
         })
     };
     assert_eq!(got[0], read(1, 24, 8, true));
@@ -389,4 +390,60 @@ fn trusted_marks_check_fault_tolerant_loads() {
             assert_eq!(Access::of_checked(insn), Some(a), "insn {i}");
         }
     }
+}
+
+/// The verifier's alignment marks change how an access is checked (one
+/// shadow byte), never whether: every marked access is still checked,
+/// stack-only marks still win, and marks that do not count the program's
+/// loads and stores are refused.
+#[test]
+fn aligned_marks_narrow_the_check_not_the_set() {
+    use kasan_ebpf_host::insn::{count_checks_marked, count_checks_trusted};
+    let prog = [
+        ldx(op::DW, 0, 1, 8),                                    // ldst 0: aligned
+        ldx(op::W, 2, 3, 2),                                     // ldst 1: not marked
+        BpfInsn::new(op::ST | op::MEM | op::H, 4, 0, 6, 7),      // ldst 2: aligned
+        BpfInsn::new(op::STX | op::ATOMIC | op::DW, 5, 6, 0, 0), // ldst 3: aligned
+        ldx(op::B, 7, 8, 3),                                     // ldst 4: aligned, stack-only
+        alu_k(MOV, 0, 1),                                        // not a load or store
+    ];
+    let aligned_words = [0b1_1101u64];
+    let stack_words = [0b1_0000u64];
+    let aligned = StackOnly::new(&aligned_words, 5).unwrap();
+    let stack = StackOnly::new(&stack_words, 5).unwrap();
+    let mut walk = Checker::with_marks(stack, StackOnly::NONE, aligned, 0);
+    let got: Vec<Option<Access>> = prog.iter().map(|i| walk.next(i)).collect();
+    let flags: Vec<Option<bool>> = got.iter().map(|a| a.map(|a| a.aligned)).collect();
+    assert_eq!(
+        flags,
+        [Some(true), Some(false), Some(true), Some(true), None, None]
+    );
+    assert_eq!(walk.ldst, 5);
+    // Apart from the flag, the access is the instruction's own.
+    for (i, insn) in prog.iter().enumerate() {
+        if let Some(a) = got[i] {
+            let plain = Access::of(insn).unwrap();
+            assert_eq!(
+                Access {
+                    aligned: false,
+                    ..a
+                },
+                plain,
+                "insn {i}"
+            );
+        }
+    }
+    assert_eq!(
+        count_checks_marked(&prog, stack, StackOnly::NONE, aligned),
+        count_checks_trusted(&prog, stack, StackOnly::NONE)
+    );
+    assert_eq!(
+        count_checks_marked(&prog, stack, StackOnly::NONE, aligned),
+        Ok(4)
+    );
+    let short = StackOnly::new(&aligned_words, 4).unwrap();
+    assert_eq!(
+        count_checks_marked(&prog, stack, StackOnly::NONE, short),
+        Err(Mismatch)
+    );
 }

@@ -6,10 +6,11 @@
  * programs (arch/x86/net/bpf_jit_kasan.rs). In its inline mode, a fast path
  * in the program proves most accesses valid from the shadow alone and
  * leaves the others to kasan_bpf_check_access(); in its outline mode, every
- * access calls one of kasan_bpf_{load,store,probe_load}{1,2,4,8}(), the
- * way compiled code calls __asan_{load,store}N(). Either way the verdict is KASAN's own
- * range check, reported at the address of the program's instruction, and
- * the report names the BPF program and instruction (kasan_print_bpf_insn()).
+ * access calls __asan_{load,store}N() as compiled code does, and every
+ * fault-tolerant load it checks calls kasan_bpf_probe_load{1,2,4,8}().
+ * Either way the verdict is KASAN's own range check, reported at an address
+ * within the code of the program's instruction, and the report names the
+ * BPF program and instruction (kasan_print_bpf_insn()).
  *
  * Like the rest of the KASAN runtime, this file is built without ftrace
  * (see the Makefile): a tracing program attached to these functions would
@@ -82,21 +83,18 @@ void kasan_print_bpf_insn(unsigned long ip)
 	bpf_jit_kasan_describe(ip);
 }
 
-#define DEFINE_KASAN_BPF_OUTLINE(size)					\
-void kasan_bpf_load##size(unsigned long addr, unsigned long ip)		\
+/*
+ * kasan_bpf_probe_load{1,2,4,8}(addr) - the outline mode's check of a
+ * fault-tolerant load, the counterpart of __asan_loadN() for it: called from
+ * the program, and reported at the return address, like compiled code.
+ */
+#define DEFINE_KASAN_BPF_PROBE_LOAD(size)				\
+void kasan_bpf_probe_load##size(unsigned long addr)			\
 {									\
-	kasan_bpf_check_access(addr, size, false, ip);			\
-}									\
-void kasan_bpf_store##size(unsigned long addr, unsigned long ip)	\
-{									\
-	kasan_bpf_check_access(addr, size, true, ip);			\
-}									\
-void kasan_bpf_probe_load##size(unsigned long addr, unsigned long ip)	\
-{									\
-	kasan_bpf_check_probe(addr, size, ip);				\
+	kasan_bpf_check_probe(addr, size, _RET_IP_);			\
 }
 
-DEFINE_KASAN_BPF_OUTLINE(1);
-DEFINE_KASAN_BPF_OUTLINE(2);
-DEFINE_KASAN_BPF_OUTLINE(4);
-DEFINE_KASAN_BPF_OUTLINE(8);
+DEFINE_KASAN_BPF_PROBE_LOAD(1);
+DEFINE_KASAN_BPF_PROBE_LOAD(2);
+DEFINE_KASAN_BPF_PROBE_LOAD(4);
+DEFINE_KASAN_BPF_PROBE_LOAD(8);

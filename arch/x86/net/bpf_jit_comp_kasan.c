@@ -38,10 +38,10 @@ static void jit_kasan_cfg(struct bpf_jit_kasan_cfg *cfg, u8 mode)
 		.shadow_offset = KASAN_SHADOW_OFFSET,
 		.slow_path = (u64)bpf_jit_kasan_slow_path,
 		.outline = {
-			{ (u64)kasan_bpf_load1, (u64)kasan_bpf_load2,
-			  (u64)kasan_bpf_load4, (u64)kasan_bpf_load8 },
-			{ (u64)kasan_bpf_store1, (u64)kasan_bpf_store2,
-			  (u64)kasan_bpf_store4, (u64)kasan_bpf_store8 },
+			{ (u64)__asan_load1, (u64)__asan_load2,
+			  (u64)__asan_load4, (u64)__asan_load8 },
+			{ (u64)__asan_store1, (u64)__asan_store2,
+			  (u64)__asan_store4, (u64)__asan_store8 },
 			{ (u64)kasan_bpf_probe_load1, (u64)kasan_bpf_probe_load2,
 			  (u64)kasan_bpf_probe_load4, (u64)kasan_bpf_probe_load8 },
 		},
@@ -141,6 +141,7 @@ void bpf_jit_kasan_begin(struct bpf_jit_kasan_state *st,
 	cfg->r12_free = r12_free;
 	cfg->stack_only = prog->aux->kasan_stack_only;
 	cfg->trusted = prog->aux->kasan_trusted;
+	cfg->aligned = prog->aux->kasan_aligned;
 	cfg->nr_ldst = prog->aux->kasan_nr_ldst;
 	checks = cfg->mode ?
 		bpf_jit_kasan_count_checks(cfg, prog->insnsi, prog->len) : 0;
@@ -154,6 +155,7 @@ void bpf_jit_kasan_begin(struct bpf_jit_kasan_state *st,
 		      prog->aux->name)) {
 		cfg->stack_only = NULL;
 		cfg->trusted = NULL;
+		cfg->aligned = NULL;
 		cfg->nr_ldst = 0;
 		checks = bpf_jit_kasan_count_checks(cfg, prog->insnsi,
 						    prog->len);

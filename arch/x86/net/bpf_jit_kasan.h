@@ -18,9 +18,10 @@
 struct bpf_jit_kasan_cfg {
 	u64 shadow_offset;	/* KASAN_SHADOW_OFFSET */
 	u64 slow_path;		/* bpf_jit_kasan_slow_path() */
-	u64 outline[3][4];	/* kasan_bpf_{load,store,probe_load}{1,2,4,8}() */
+	u64 outline[3][4];	/* __asan_{load,store}N(), kasan_bpf_probe_loadN() */
 	const unsigned long *stack_only; /* aux->kasan_stack_only, or NULL */
 	const unsigned long *trusted; /* aux->kasan_trusted, or NULL */
+	const unsigned long *aligned; /* aux->kasan_aligned, or NULL */
 	u32 checks;		/* checked accesses in the program */
 	u32 nr_ldst;		/* bits at stack_only: the LDX, STX, ST insns */
 	u32 call_len;		/* most bytes emit_rsb_call() emits, >= 5 */
@@ -28,17 +29,18 @@ struct bpf_jit_kasan_cfg {
 	u8 r12_free;		/* r12 may hold the shadow offset (no arena) */
 };
 
-static_assert(sizeof(struct bpf_jit_kasan_cfg) == 144);
+static_assert(sizeof(struct bpf_jit_kasan_cfg) == 152);
 static_assert(offsetof(struct bpf_jit_kasan_cfg, shadow_offset) == 0);
 static_assert(offsetof(struct bpf_jit_kasan_cfg, slow_path) == 8);
 static_assert(offsetof(struct bpf_jit_kasan_cfg, outline) == 16);
 static_assert(offsetof(struct bpf_jit_kasan_cfg, stack_only) == 112);
 static_assert(offsetof(struct bpf_jit_kasan_cfg, trusted) == 120);
-static_assert(offsetof(struct bpf_jit_kasan_cfg, checks) == 128);
-static_assert(offsetof(struct bpf_jit_kasan_cfg, nr_ldst) == 132);
-static_assert(offsetof(struct bpf_jit_kasan_cfg, call_len) == 136);
-static_assert(offsetof(struct bpf_jit_kasan_cfg, mode) == 140);
-static_assert(offsetof(struct bpf_jit_kasan_cfg, r12_free) == 141);
+static_assert(offsetof(struct bpf_jit_kasan_cfg, aligned) == 128);
+static_assert(offsetof(struct bpf_jit_kasan_cfg, checks) == 136);
+static_assert(offsetof(struct bpf_jit_kasan_cfg, nr_ldst) == 140);
+static_assert(offsetof(struct bpf_jit_kasan_cfg, call_len) == 144);
+static_assert(offsetof(struct bpf_jit_kasan_cfg, mode) == 148);
+static_assert(offsetof(struct bpf_jit_kasan_cfg, r12_free) == 149);
 
 /*
  * What one check emitted; struct emit::Site in Rust. A fault at fault_off

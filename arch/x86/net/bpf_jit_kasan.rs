@@ -185,12 +185,18 @@ unsafe fn bitmap(cfg: &Config, map: *const u64) -> StackOnly<'_> {
 ///
 /// # Safety
 ///
-/// `cfg.stack_only` and `cfg.trusted` must each be null or point to a
-/// bitmap of `cfg.nr_ldst` bits that lives as long as `cfg`.
+/// `cfg.stack_only`, `cfg.trusted` and `cfg.aligned` must each be null or
+/// point to a bitmap of `cfg.nr_ldst` bits that lives as long as `cfg`.
 unsafe fn checker(cfg: &Config, ldst: u32) -> Checker<'_> {
     // SAFETY: forwarded from our caller.
-    let (marks, trusted) = unsafe { (bitmap(cfg, cfg.stack_only), bitmap(cfg, cfg.trusted)) };
-    Checker::with_trusted(marks, trusted, ldst)
+    let (marks, trusted, aligned) = unsafe {
+        (
+            bitmap(cfg, cfg.stack_only),
+            bitmap(cfg, cfg.trusted),
+            bitmap(cfg, cfg.aligned),
+        )
+    };
+    Checker::with_marks(marks, trusted, aligned, ldst)
 }
 
 /// Number of accesses in `insns` that are checked, so that the JIT can
@@ -213,11 +219,15 @@ pub unsafe extern "C" fn bpf_jit_kasan_count_checks(
     // SAFETY: the caller promises `insns` has `len` instructions.
     let insns = unsafe { core::slice::from_raw_parts(insns, len as usize) };
     // SAFETY: the caller promises `cfg` and its marks are valid.
-    let (marks, trusted) = unsafe {
+    let (marks, trusted, aligned) = unsafe {
         let cfg = &*cfg;
-        (bitmap(cfg, cfg.stack_only), bitmap(cfg, cfg.trusted))
+        (
+            bitmap(cfg, cfg.stack_only),
+            bitmap(cfg, cfg.trusted),
+            bitmap(cfg, cfg.aligned),
+        )
     };
-    match insn::count_checks_trusted(insns, marks, trusted) {
+    match insn::count_checks_marked(insns, marks, trusted, aligned) {
         Ok(n) => n as c_int,
         Err(Mismatch) => EINVAL.to_errno(),
     }

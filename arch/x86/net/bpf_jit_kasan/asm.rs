@@ -321,6 +321,25 @@ impl<'a> Asm<'a> {
         self.byte(0xc0 | src.low() << 3 | dst.low())
     }
 
+    /// `add reg, imm` (64-bit): the sign-extended imm8 form when `imm`
+    /// fits, else imm32, as the kernel's JIT encodes `BPF_ADD | BPF_K`
+    /// for registers other than `rax`.
+    pub fn add_imm(&mut self, reg: Reg, imm: i32) -> Result {
+        self.rex(true, false, false, reg.ext(), false)?;
+        match i8::try_from(imm) {
+            Ok(imm8) => {
+                self.byte(0x83)?;
+                self.byte(0xc0 | reg.low())?;
+                self.byte(imm8 as u8)
+            }
+            Err(_) => {
+                self.byte(0x81)?;
+                self.byte(0xc0 | reg.low())?;
+                self.imm32(imm)
+            }
+        }
+    }
+
     /// `movabs dst, imm64`.
     pub fn mov_imm64(&mut self, dst: Reg, imm: u64) -> Result {
         self.rex(true, false, false, dst.ext(), false)?;
@@ -375,15 +394,6 @@ impl<'a> Asm<'a> {
         let dist = self.len.checked_sub(at).ok_or(Error::Operand)?;
         let rel = i8::try_from(dist).map_err(|_| Error::Range)?;
         self.patch(at, &[rel as u8])
-    }
-
-    /// Makes the rel32 field that ends at `at` point to the current
-    /// position (for `lea reg, [rip + rel32]` emitted with a zero
-    /// displacement before the target was known).
-    pub fn bind_rel32(&mut self, at: usize) -> Result {
-        let dist = self.len.checked_sub(at).ok_or(Error::Operand)?;
-        let rel = i32::try_from(dist).map_err(|_| Error::Range)?;
-        self.patch(at, &rel.to_le_bytes())
     }
 
     /// `call rel32` to an absolute target, with no mitigation accounting

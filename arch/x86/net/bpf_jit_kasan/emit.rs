@@ -13,9 +13,10 @@
 //! 1:  <the access>
 //! ```
 //!
-//! One-byte accesses read one shadow byte; wider ones read the shadow of the
-//! access's granule and the next, so that an access that straddles two
-//! granules is never let through on the first alone. The fast path only
+//! One-byte accesses, and wider ones that the verifier proved naturally
+//! aligned (which cannot straddle), read one shadow byte; other wider ones
+//! read the shadow of the access's granule and the next, so that an access
+//! that straddles two granules is never let through on the first alone. The fast path only
 //! proves accesses valid: anything else (partial granules, poison, wild
 //! addresses) goes to KASAN's own range check, whose verdict is final. The
 //! shadow read is covered by an exception-table entry whose fixup skips it
@@ -40,9 +41,24 @@
 //! address). The slow path recomputes the address from the BPF instruction,
 //! so sites need no per-site stub and cost only the bytes above.
 //!
-//! Outline mode (sysctl 2) is the upstream-style reference: every access
-//! calls a `kasan_bpf_{load,store}N()` entry point with the caller-saved
-//! registers pushed and popped around the call.
+//! Outline mode (sysctl 2) emits, byte for byte, the sequence of the
+//! upstream series (BPF_JIT_KASAN, bpf-next): every access calls KASAN's
+//! own `__asan_{load,store}N()` with the caller-saved registers pushed and
+//! popped around the call:
+//!
+//! ```text
+//!     push  rax, rcx, rdx, rsi, rdi, r8, r9, r10, r11
+//!     mov   rdi, base
+//!     add   rdi, off                 ; imm8 or imm32; none if off is 0
+//!     call  __asan_{load,store}N     ; KASAN's verdict, _RET_IP_ as ip
+//!     pop   r11, r10, r9, r8, rdi, rsi, rdx, rcx, rax
+//! ```
+//!
+//! so that "versus upstream" is measured on upstream's code, not on an
+//! approximation. The return address KASAN reports lies in the check,
+//! within the code of the access's instruction, which is all the report's
+//! `kasan_ebpf:` line needs. Fault-tolerant loads (which upstream does not
+//! check) call `kasan_bpf_probe_loadN()` the same way.
 
 use crate::asm::{Asm, Error, Mem, Reg, Result, Width};
 use crate::insn::{Access, BpfReg};
@@ -90,8 +106,11 @@ pub struct Config {
     pub shadow_offset: u64,
     /// Address of the slow path the thunk calls.
     pub slow_path: u64,
-    /// Outline entry points, `[kind][log2 size]`: kind 0 loads, 1 stores,
-    /// 2 fault-tolerant loads ([`Access::probe`](crate::insn::Access)).
+    /// Outline entry points, `[kind][log2 size]`: kind 0 loads
+    /// (`__asan_loadN()`), 1 stores (`__asan_storeN()`), 2 fault-tolerant
+    /// loads ([`Access::probe`](crate::insn::Access),
+    /// `kasan_bpf_probe_loadN()`). Each takes the address in `rdi` and
+    /// reports with its return address as the access's.
     pub outline: [[u64; 4]; 3],
     /// The verifier's stack-only marks (`aux->kasan_stack_only`), or null;
     /// see [`crate::insn::StackOnly`].
@@ -99,6 +118,9 @@ pub struct Config {
     /// The verifier's trusted-load marks (`aux->kasan_trusted`), or null;
     /// `nr_ldst` bits like `stack_only`.
     pub trusted: *const u64,
+    /// The verifier's alignment marks (`aux->kasan_aligned`), or null;
+    /// `nr_ldst` bits like `stack_only`.
+    pub aligned: *const u64,
     /// Number of checked accesses in the program.
     pub checks: u32,
     /// Number of bits at `stack_only`: the program's loads and stores.
@@ -126,17 +148,18 @@ impl Config {
 }
 
 const _: () = {
-    assert!(size_of::<Config>() == 144);
+    assert!(size_of::<Config>() == 152);
     assert!(offset_of!(Config, shadow_offset) == 0);
     assert!(offset_of!(Config, slow_path) == 8);
     assert!(offset_of!(Config, outline) == 16);
     assert!(offset_of!(Config, stack_only) == 112);
     assert!(offset_of!(Config, trusted) == 120);
-    assert!(offset_of!(Config, checks) == 128);
-    assert!(offset_of!(Config, nr_ldst) == 132);
-    assert!(offset_of!(Config, call_len) == 136);
-    assert!(offset_of!(Config, mode) == 140);
-    assert!(offset_of!(Config, r12_free) == 141);
+    assert!(offset_of!(Config, aligned) == 128);
+    assert!(offset_of!(Config, checks) == 136);
+    assert!(offset_of!(Config, nr_ldst) == 140);
+    assert!(offset_of!(Config, call_len) == 144);
+    assert!(offset_of!(Config, mode) == 148);
+    assert!(offset_of!(Config, r12_free) == 149);
 };
 
 /// Length of `call rel32`, the shortest call [`Arch::call`] emits.
@@ -278,13 +301,12 @@ pub fn emit_check(
     tail: u64,
 ) -> Result<Site> {
     let start = asm.len();
-    let base = Mem::base(access.base.x86(), access.off.into());
     let mut site = Site::default();
 
     match cfg.mode()? {
         Mode::Off => return Ok(site),
         Mode::Inline => {
-            asm.lea(Reg::R11, base)?;
+            asm.lea(Reg::R11, Mem::base(access.base.x86(), access.off.into()))?;
             asm.shr(Reg::R11, SHADOW_SCALE_SHIFT)?;
             let shadow = if cfg.uses_r12() {
                 Mem::Base {
@@ -296,7 +318,7 @@ pub fn emit_check(
                 asm.add_load(Reg::R11, Mem::Rip { target: tail })?;
                 Mem::base(Reg::R11, 0)
             };
-            let width = if access.size == 1 {
+            let width = if access.size == 1 || access.aligned {
                 Width::Byte
             } else {
                 Width::Word
@@ -313,10 +335,10 @@ pub fn emit_check(
             for r in OUTLINE_SAVED {
                 asm.push(r)?;
             }
-            asm.lea(Reg::Rdi, base)?;
-            // rsi = address of the access, after the pops below.
-            asm.lea(Reg::Rsi, Mem::Rip { target: asm.pc() })?;
-            let ip_rel = asm.len();
+            asm.mov(Reg::Rdi, access.base.x86())?;
+            if access.off != 0 {
+                asm.add_imm(Reg::Rdi, access.off.into())?;
+            }
             let kind = if access.probe {
                 2
             } else {
@@ -327,7 +349,6 @@ pub fn emit_check(
             for r in OUTLINE_SAVED.iter().rev() {
                 asm.pop(*r)?;
             }
-            asm.bind_rel32(ip_rel)?;
         }
     }
     site.len = (asm.len() - start) as u32;
@@ -382,6 +403,7 @@ pub fn max_check_len(cfg: &Config) -> usize {
                         size,
                         write,
                         probe: false,
+                        aligned: false,
                     };
                     let mut buf = [MaybeUninit::uninit(); 128];
                     let mut asm = Asm::new_uninit(&mut buf, 0);

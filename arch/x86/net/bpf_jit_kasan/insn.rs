@@ -185,6 +185,12 @@ pub struct Access {
     /// reports it only where the kernel has shadow for it, and otherwise
     /// leaves the fault to the load's own exception table entry.
     pub probe: bool,
+    /// Whether the verifier proved the address naturally aligned on every
+    /// path (a multiple of `size` in a map value), so that the access lies
+    /// in one granule and the fast path reads one shadow byte: exact for an
+    /// access that cannot straddle. Set by [`Checker`] from the marks; the
+    /// instruction alone never says so.
+    pub aligned: bool,
 }
 
 impl Access {
@@ -223,6 +229,7 @@ impl Access {
             size,
             write,
             probe: false,
+            aligned: false,
         })
     }
 
@@ -248,6 +255,7 @@ impl Access {
             size,
             write: false,
             probe: true,
+            aligned: false,
         })
     }
 
@@ -334,6 +342,7 @@ impl<'a> StackOnly<'a> {
 pub struct Checker<'a> {
     marks: StackOnly<'a>,
     trusted: StackOnly<'a>,
+    aligned: StackOnly<'a>,
     /// Loads and stores seen so far.
     pub ldst: u32,
 }
@@ -348,16 +357,29 @@ impl<'a> Checker<'a> {
     /// The same, with the verifier's trusted-load marks (bit `k` set: the
     /// `k`-th load or store loads through a pointer trusted on every path).
     pub fn with_trusted(marks: StackOnly<'a>, trusted: StackOnly<'a>, ldst: u32) -> Self {
+        Self::with_marks(marks, trusted, StackOnly::NONE, ldst)
+    }
+
+    /// The same, with the verifier's alignment marks too (bit `k` set: the
+    /// `k`-th load or store is naturally aligned on every path; see
+    /// [`Access::aligned`]).
+    pub fn with_marks(
+        marks: StackOnly<'a>,
+        trusted: StackOnly<'a>,
+        aligned: StackOnly<'a>,
+        ldst: u32,
+    ) -> Self {
         Checker {
             marks,
             trusted,
+            aligned,
             ldst,
         }
     }
 
     /// The access `insn`, the next insn of the program, makes, if checked.
     pub fn next(&mut self, insn: &BpfInsn) -> Option<Access> {
-        let mut trusted = false;
+        let (mut trusted, mut aligned) = (false, false);
         if is_ldst(insn) {
             let k = self.ldst;
             self.ldst += 1;
@@ -365,14 +387,16 @@ impl<'a> Checker<'a> {
                 return None;
             }
             trusted = self.trusted.get(k);
+            aligned = self.aligned.get(k);
         }
-        Access::of(insn).or_else(|| {
+        let access = Access::of(insn).or_else(|| {
             if trusted {
                 Access::of_probe(insn)
             } else {
                 None
             }
-        })
+        })?;
+        Some(Access { aligned, ..access })
     }
 }
 
@@ -390,8 +414,21 @@ pub fn count_checks_trusted(
     marks: StackOnly<'_>,
     trusted: StackOnly<'_>,
 ) -> Result<u32, Mismatch> {
+    count_checks_marked(insns, marks, trusted, StackOnly::NONE)
+}
+
+/// The same with the alignment marks, which must count the program's
+/// loads and stores too (they change how an access is checked, not
+/// whether).
+pub fn count_checks_marked(
+    insns: &[BpfInsn],
+    marks: StackOnly<'_>,
+    trusted: StackOnly<'_>,
+    aligned: StackOnly<'_>,
+) -> Result<u32, Mismatch> {
     marks.check(insns)?;
     trusted.check(insns)?;
-    let mut walk = Checker::with_trusted(marks, trusted, 0);
+    aligned.check(insns)?;
+    let mut walk = Checker::with_marks(marks, trusted, aligned, 0);
     Ok(insns.iter().filter(|i| walk.next(i).is_some()).count() as u32)
 }

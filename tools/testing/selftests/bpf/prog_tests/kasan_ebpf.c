@@ -1458,12 +1458,14 @@ static bool has_shadow_offset(const struct jit_image *img)
 }
 
 static const char * const outline_fns[] = {
-	"kasan_bpf_load1", "kasan_bpf_load2", "kasan_bpf_load4", "kasan_bpf_load8",
-	"kasan_bpf_store1", "kasan_bpf_store2", "kasan_bpf_store4",
-	"kasan_bpf_store8",
+	"__asan_load1", "__asan_load2", "__asan_load4", "__asan_load8",
+	"__asan_store1", "__asan_store2", "__asan_store4", "__asan_store8",
 };
 
-/* Calls from the image to the outline mode's kasan_bpf_{load,store}N(). */
+/*
+ * Calls from the image to KASAN's __asan_{load,store}N(), which the outline
+ * mode calls as compiled code (and the upstream series) does.
+ */
 static int count_outline_calls(const struct jit_image *img)
 {
 	unsigned long long addr;
@@ -1477,6 +1479,104 @@ static int count_outline_calls(const struct jit_image *img)
 	}
 	return n;
 }
+
+/* Occurrences of the @n bytes at @pat in the image. */
+static int count_bytes(const struct jit_image *img, const __u8 *pat, size_t n)
+{
+	const __u8 *p = img->insns, *end = img->insns + img->len;
+	int cnt = 0;
+
+	while ((p = memmem(p, end - p, pat, n))) {
+		cnt++;
+		p++;
+	}
+	return cnt;
+}
+
+/* The fast path's shadow compare without r12: cmp byte|word [r11], 0; je */
+static const __u8 cmp_byte_r11[] = { 0x41, 0x80, 0x3b, 0x00, 0x74 };
+static const __u8 cmp_word_r11[] = { 0x66, 0x41, 0x83, 0x3b, 0x00, 0x74 };
+
+/*
+ * Alignment marks, mode 1 (with and without constant blinding): an 8-byte
+ * load from the last granule of a map value, which a redzone follows. At a
+ * constant offset the verifier proves it aligned, and its check reads one
+ * shadow byte: no slow-path entry for the valid load. At an offset only
+ * known to be in [0, 24] (24 at run time), the control, it reads two and
+ * enters the slow path once (which shows the redzone is there), and KASAN
+ * lets it through. Neither reports.
+ */
+static void test_aligned_last_granule(void)
+{
+	static const struct {
+		const char *name;
+		int checks, bytes, words, slow;
+	} want[] = {
+		{ "kasan_aligned_last", 1, 1, 0, 0 },
+		{ "kasan_unaligned_last", 2, 1, 1, 1 },
+	};
+	struct kasan_align_val val = { .w = { 24, 0, 0, 0x1234 } };
+	struct kasan_ebpf *skel = NULL;
+	struct jit_image img;
+	__u32 key = 0;
+	int harden, i;
+
+	for (harden = 0; harden <= 2; harden += 2) {
+		if (!set_sysctl(HARDEN_SYSCTL, harden))
+			break;
+		skel = open_skel();
+		if (!skel)
+			break;
+		for (i = 0; i < ARRAY_SIZE(want); i++)
+			bpf_program__set_autoload(
+				bpf_object__find_program_by_name(skel->obj,
+								 want[i].name),
+				true);
+		if (!load_skel(skel, 1) ||
+		    !ASSERT_OK(bpf_map__update_elem(skel->maps.kasan_align_map,
+						    &key, sizeof(key), &val,
+						    sizeof(val), BPF_ANY),
+			       "set the map value"))
+			break;
+		for (i = 0; i < ARRAY_SIZE(want); i++) {
+			struct bpf_program *p;
+			char what[96];
+			struct run run;
+			int fd;
+
+			p = bpf_object__find_program_by_name(skel->obj,
+							     want[i].name);
+			fd = bpf_program__fd(p);
+			snprintf(what, sizeof(what), "%s harden %d",
+				 want[i].name, harden);
+			ASSERT_EQ(read_fdinfo(fd, "kasan_checks"), want[i].checks,
+				  msg(what, "kasan_checks"));
+			if (get_jit_image(fd, &img)) {
+				ASSERT_EQ(count_bytes(&img, cmp_byte_r11,
+						      sizeof(cmp_byte_r11)),
+					  want[i].bytes,
+					  msg(what, "one-byte shadow compares"));
+				ASSERT_EQ(count_bytes(&img, cmp_word_r11,
+						      sizeof(cmp_word_r11)),
+					  want[i].words,
+					  msg(what, "two-byte shadow compares"));
+				put_jit_image(&img);
+			}
+			if (run_prog(fd, false, &run)) {
+				ASSERT_EQ(run.retval, 0x1234, msg(what, "retval"));
+				ASSERT_EQ(run.nr_rep, 0, msg(what, "KASAN reports"));
+				ASSERT_EQ(read_fdinfo(fd, SLOW_PATH), want[i].slow,
+					  msg(what, "slow-path entries"));
+			}
+			run_free(&run);
+		}
+		kasan_ebpf__destroy(skel);
+		skel = NULL;
+	}
+	kasan_ebpf__destroy(skel);
+	set_sysctl(HARDEN_SYSCTL, saved_harden);
+}
+
 
 /*
  * Mode 0 seen in the image: kasan_count, which has KASAN_COUNT_HEAP checks
@@ -1893,7 +1993,8 @@ static void test_fentry_refused(void)
 {
 	static const char * const refused[] = {
 		"kasan_fentry_check_access",	/* kasan_bpf_check_access */
-		"kasan_fentry_load8",		/* kasan_bpf_load8 */
+		"kasan_fentry_load8",		/* __asan_load8 */
+		"kasan_fentry_probe_load8",	/* kasan_bpf_probe_load8 */
 		"kasan_fentry_find_insn",	/* bpf_jit_kasan_find_insn */
 		"kasan_fentry_describe",	/* bpf_jit_kasan_describe */
 	};
@@ -2456,6 +2557,8 @@ void test_kasan_ebpf(void)
 		test_unprivileged();
 	if (test__start_subtest("slow_path_count"))
 		test_slow_path_count();
+	if (test__start_subtest("aligned_last_granule"))
+		test_aligned_last_granule();
 	if (test__start_subtest("mode0_image"))
 		test_mode0_image();
 	if (test__start_subtest("no_checks_same_image"))

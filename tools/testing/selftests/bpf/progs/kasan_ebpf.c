@@ -1052,8 +1052,14 @@ int BPF_PROG(kasan_fentry_check_access)
 	return 0;
 }
 
-SEC("fentry/kasan_bpf_load8")
+SEC("fentry/__asan_load8")
 int BPF_PROG(kasan_fentry_load8)
+{
+	return 0;
+}
+
+SEC("fentry/kasan_bpf_probe_load8")
+int BPF_PROG(kasan_fentry_probe_load8)
 {
 	return 0;
 }
@@ -1074,6 +1080,52 @@ SEC("fentry/bpf_fentry_test1")
 int BPF_PROG(kasan_fentry_control)
 {
 	return 0;
+}
+
+/*
+ * Alignment marks: 8-byte loads from the last granule of an array map's
+ * only value, which KASAN's redzone follows (the map is one allocation of
+ * the array header and 32 bytes). w[0] holds the offset the second program
+ * loads at.
+ */
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, struct kasan_align_val);
+} kasan_align_map SEC(".maps");
+
+/* A constant offset: the verifier proves the load naturally aligned. */
+SEC("syscall")
+int kasan_aligned_last(void *ctx)
+{
+	struct kasan_align_val *v;
+	__u32 key = 0;
+
+	v = bpf_map_lookup_elem(&kasan_align_map, &key);
+	if (!v)
+		return 0;
+	return v->w[3];
+}
+
+/*
+ * The same load at an offset the verifier only knows to be in [0, 24]: not
+ * provably aligned, so its check reads two shadow bytes (the control).
+ */
+SEC("syscall")
+int kasan_unaligned_last(void *ctx)
+{
+	struct kasan_align_val *v;
+	__u32 key = 0;
+	__u64 off;
+
+	v = bpf_map_lookup_elem(&kasan_align_map, &key);
+	if (!v)
+		return 0;
+	off = v->w[0];
+	if (off > 24)
+		return 0;
+	return *(__u64 *)((char *)v + off);
 }
 
 /* Frees every live allocation of the module, returns how many. */

@@ -259,4 +259,9 @@ enum kasan_gotox {
 #define KASAN_GOTOX_RET(t)	(100 + (t))
 #define KASAN_GOTOX_MISS	99
 
+/* The value of kasan_align_map (test_aligned_last_granule()). */
+struct kasan_align_val {
+	__u64 w[4];
+};
+
 #endif /* __KASAN_EBPF_H */
