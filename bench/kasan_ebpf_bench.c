@@ -52,6 +52,7 @@
 #define MAX_PROGS 32
 #define MAX_ROUNDS 64
 #define BUF_SIZE 4096
+#define ARRAY_SIZE(a) (sizeof(a) / sizeof((a)[0]))
 
 static const char *mode_name[NMODES] = { "none", "inline", "outline" };
 
@@ -463,6 +464,110 @@ static void read_clocksource(char *buf, size_t len)
 	}
 }
 
+/*
+ * Kernel symbols that the JIT images call or read, for the native harness
+ * (host/src/bin/native_bench.rs), which maps each to a host equivalent and
+ * refuses an image that refers to any other kernel address.
+ */
+static const char *const image_syms[] = {
+	"bpf_jit_kasan_thunk",
+	"__asan_load1", "__asan_load2", "__asan_load4", "__asan_load8",
+	"__asan_store1", "__asan_store2", "__asan_store4", "__asan_store8",
+	"kasan_bpf_probe_load1", "kasan_bpf_probe_load2",
+	"kasan_bpf_probe_load4", "kasan_bpf_probe_load8",
+	"__x86_return_thunk",
+};
+
+static void print_syms(void)
+{
+	unsigned long long addr[ARRAY_SIZE(image_syms)] = {};
+	char line[512], name[256], type;
+	unsigned long long a;
+	FILE *f = fopen("/proc/kallsyms", "r");
+	size_t i;
+
+	if (!f)
+		die("/proc/kallsyms: %s", strerror(errno));
+	while (fgets(line, sizeof(line), f)) {
+		if (sscanf(line, "%llx %c %255s", &a, &type, name) != 3)
+			continue;
+		for (i = 0; i < ARRAY_SIZE(image_syms); i++)
+			if (!addr[i] && !strcmp(name, image_syms[i]))
+				addr[i] = a;
+	}
+	fclose(f);
+	printf("%s {\"type\":\"syms\",\"syms\":{", PREFIX);
+	for (i = 0; i < ARRAY_SIZE(image_syms); i++)
+		printf("%s\"%s\":\"0x%llx\"", i ? "," : "", image_syms[i],
+		       addr[i]);
+	printf("}}\n");
+}
+
+/* The JIT image of @fd in base64 lines of at most IMAGE_CHUNK characters. */
+#define IMAGE_CHUNK 1024
+static void print_image(const struct prog *p, int mode, int fd)
+{
+	static const char b64[] =
+		"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+	struct bpf_prog_info info = {};
+	__u32 len = sizeof(info), n, i, chunks, c;
+	__u64 ksym = 0;
+	__u8 *img;
+	char *out;
+	size_t o = 0;
+
+	if (bpf_prog_get_info_by_fd(fd, &info, &len))
+		die("bpf_prog_get_info_by_fd(%s): %s", p->name, strerror(errno));
+	n = info.jited_prog_len;
+	img = calloc(n, 1);
+	out = calloc(4 * (n / 3 + 1) + 1, 1);
+	if (!img || !out)
+		die("out of memory");
+	memset(&info, 0, sizeof(info));
+	info.jited_prog_len = n;
+	info.jited_prog_insns = (__u64)(unsigned long)img;
+	info.nr_jited_ksyms = 1;
+	info.jited_ksyms = (__u64)(unsigned long)&ksym;
+	len = sizeof(info);
+	if (bpf_prog_get_info_by_fd(fd, &info, &len) || info.jited_prog_len != n)
+		die("bpf_prog_get_info_by_fd(%s): image: %s", p->name,
+		    strerror(errno));
+	for (i = 0; i < n; i += 3) {
+		__u32 v = img[i] << 16 | (i + 1 < n ? img[i + 1] << 8 : 0) |
+			  (i + 2 < n ? img[i + 2] : 0);
+
+		out[o++] = b64[v >> 18 & 63];
+		out[o++] = b64[v >> 12 & 63];
+		out[o++] = i + 1 < n ? b64[v >> 6 & 63] : '=';
+		out[o++] = i + 2 < n ? b64[v & 63] : '=';
+	}
+	chunks = (o + IMAGE_CHUNK - 1) / IMAGE_CHUNK;
+	for (c = 0; c < chunks; c++) {
+		size_t at = (size_t)c * IMAGE_CHUNK;
+		int w = o - at < IMAGE_CHUNK ? (int)(o - at) : IMAGE_CHUNK;
+
+		printf("%s {\"type\":\"image\",\"name\":\"%s\",\"mode\":%d,"
+		       "\"addr\":\"0x%llx\",\"funcs\":%u,\"len\":%u,"
+		       "\"chunk\":%u,\"chunks\":%u,\"b64\":\"%.*s\"}\n",
+		       PREFIX, p->name, mode, (unsigned long long)ksym,
+		       info.nr_jited_ksyms, n, c, chunks, w, out + at);
+	}
+	free(img);
+	free(out);
+}
+
+/* Every image but the large program's, for the native harness. */
+static void print_images(void)
+{
+	int i, m;
+
+	print_syms();
+	for (i = 0; i < nprogs; i++)
+		for (m = 0; m < NMODES; m++)
+			if (strcmp(progs[i].name, "large") && progs[i].v[m].fd >= 0)
+				print_image(&progs[i], m, progs[i].v[m].fd);
+}
+
 static void print_json(const char *kernel, const char *clocksource)
 {
 	int i, m, r;
@@ -481,10 +586,12 @@ static void print_json(const char *kernel, const char *clocksource)
 			printf("%s {\"type\":\"prog\",\"name\":\"%s\","
 			       "\"kind\":\"%s\",\"mode\":%d,\"insns\":%u,"
 			       "\"jited_len\":%u,\"kasan_checks\":%ld,"
+			       "\"kasan_slow_path\":%ld,"
 			       "\"repeat\":%d,\"ns_per_run\":%.1f,\"ns_rounds\":[",
 			       PREFIX, p->name, p->kind, m, v->xlated_insns,
-			       v->jited_len, v->kasan_checks, v->repeat,
-			       median(v->ns, rounds));
+			       v->jited_len, v->kasan_checks,
+			       v->fd >= 0 ? fdinfo_field(v->fd, "kasan_slow_path") : -1,
+			       v->repeat, median(v->ns, rounds));
 			for (r = 0; r < rounds; r++)
 				printf("%s%llu", r ? "," : "",
 				       (unsigned long long)v->ns[r]);
@@ -682,6 +789,7 @@ int main(int argc, char **argv)
 	restore_sysctl();
 
 	print_json(kernel, clocksource);
+	print_images();
 	print_table();
 	fprintf(stderr, "kasan_ebpf_bench: done in %.1f s (guest time)\n",
 		(now_ns() - t0) / 1e9);

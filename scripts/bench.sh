@@ -72,5 +72,14 @@ set -e
 [ "$grc" = 0 ] || warn "the bench guest job exited with $grc; reporting what it printed"
 
 LOGF=$(readlink -f "$OUT/logs/guest-bench.log")
+# The same images natively, on this machine's CPU (host/src/native.rs):
+# out/bench/native.json, which report.py folds into results.json.
+rm -f "$BOUT/native.json"
+log "bench: the guest's JIT images natively on this CPU (host/src/bin/native_bench.rs)"
+if ! (cd "$TOP/host" && cargo run --quiet --release --bin native_bench -- \
+	--log "$LOGF" --out "$BOUT/native.json"); then
+	warn "native_bench failed: no native figures"
+	[ "$grc" = 0 ] && grc=1
+fi
 "$PY" "$BENCH/report.py" --log "$LOGF" --out "$BOUT"
 exit "$grc"

@@ -16,3 +16,4 @@ pub mod insn;
 pub mod exec;
 pub mod forms;
 pub mod kasan_model;
+pub mod native;
