@@ -214,9 +214,13 @@ int bpf_jit_kasan_emit_insn(struct bpf_jit_kasan_state *st,
 			    u8 *buf, u8 *image, u8 *rw_image, u32 ip_off,
 			    int *excnt)
 {
+	u8 class = BPF_CLASS(insn->code);
 	struct bpf_jit_kasan_site site;
 	int err;
 
+	/* Only loads, stores and atomics are checked, or counted. */
+	if (class != BPF_LDX && class != BPF_STX && class != BPF_ST)
+		return 0;
 	err = bpf_jit_kasan_emit_check(&st->cfg, insn, &st->ldst, buf,
 				       BPF_JIT_KASAN_MAX_CHECK,
 				       (u64)image + ip_off, jit_kasan_tail,
