@@ -1543,11 +1543,13 @@ static void test_aligned_last_granule(void)
 		skel = open_skel();
 		if (!skel)
 			break;
-		for (i = 0; i < ARRAY_SIZE(want); i++)
-			bpf_program__set_autoload(
-				bpf_object__find_program_by_name(skel->obj,
-								 want[i].name),
-				true);
+		for (i = 0; i < ARRAY_SIZE(want); i++) {
+			struct bpf_program *p;
+
+			p = bpf_object__find_program_by_name(skel->obj,
+							     want[i].name);
+			bpf_program__set_autoload(p, true);
+		}
 		if (!load_skel(skel, 1) ||
 		    !ASSERT_OK(bpf_map__update_elem(skel->maps.kasan_align_map,
 						    &key, sizeof(key), &val,
@@ -1588,7 +1590,6 @@ static void test_aligned_last_granule(void)
 	kasan_ebpf__destroy(skel);
 	set_sysctl(HARDEN_SYSCTL, saved_harden);
 }
-
 
 /*
  * Mode 0 seen in the image: kasan_count, which has KASAN_COUNT_HEAP checks
