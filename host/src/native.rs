@@ -28,7 +28,7 @@
 use crate::asm::Asm;
 use crate::emit::{self, Config, Mode, Plain};
 use crate::exec::Image;
-use iced_x86::{Decoder, DecoderOptions, Instruction, OpKind, Register};
+use iced_x86::{Decoder, DecoderOptions, Formatter, Instruction, IntelFormatter, OpKind, Register};
 use std::collections::BTreeMap;
 use std::sync::atomic::{AtomicU64, Ordering};
 
@@ -78,8 +78,13 @@ impl KernelSyms {
     }
 }
 
-/// Size of the host memory the kernel data addresses are mapped to.
+/// Size of the host memory the kernel data addresses are mapped to; its
+/// last [`STACK_LEN`] bytes are the images' stack, which has shadow too
+/// (the JIT checks accesses through copies of the frame pointer that the
+/// verifier inserted, as the key of an inlined map lookup).
 const DATA_LEN: usize = 1 << 22;
+/// The images' stack, at the end of the host memory.
+const STACK_LEN: u64 = 1 << 18;
 /// Each distinct kernel data address gets this much of it.
 const REGION_LEN: u64 = 1 << 16;
 
@@ -113,7 +118,7 @@ impl HostMemory {
         if let Some(&a) = self.regions.get(&kaddr) {
             return Ok(a);
         }
-        if (n + 1) * REGION_LEN > DATA_LEN as u64 {
+        if (n + 1) * REGION_LEN > DATA_LEN as u64 - STACK_LEN {
             return Err("too many kernel data addresses".into());
         }
         let a = self.data.as_ptr() as u64 + n * REGION_LEN;
@@ -130,6 +135,11 @@ impl HostMemory {
         {
             *s = value;
         }
+    }
+
+    /// The top of the images' stack (16-byte aligned).
+    pub fn stack_top(&self) -> u64 {
+        (self.data.as_ptr() as u64 + DATA_LEN as u64 - 64) & !15
     }
 
     /// The host address kernel data address `kaddr` was mapped to.
@@ -211,10 +221,30 @@ fn stand_in(log2: usize) -> u64 {
     ][log2]
 }
 
+extern "C" {
+    /// Calls `code(ctx, NULL)` with `rsp` at `stack_top`.
+    fn native_call_on_stack(code: u64, ctx: *mut u8, stack_top: u64) -> u64;
+}
+core::arch::global_asm!(
+    ".globl native_call_on_stack",
+    "native_call_on_stack:",
+    "push rbp",
+    "mov rbp, rsp",
+    "mov rsp, rdx",
+    "mov rax, rdi",
+    "mov rdi, rsi",
+    "xor esi, esi",
+    "call rax",
+    "mov rsp, rbp",
+    "pop rbp",
+    "ret",
+);
+
 /// A relocated image, ready to run.
 pub struct Relocated {
     image: Image,
     _tail: Image,
+    stack_top: u64,
     /// Kernel data addresses and the host addresses they became.
     pub data: Vec<(u64, u64)>,
     /// References rewritten, by kind, for the report.
@@ -222,19 +252,20 @@ pub struct Relocated {
 }
 
 impl Relocated {
-    /// Runs the image once with `ctx` as its first argument; its return
+    /// Runs the image once with `ctx` as its first argument, on the stack
+    /// at the end of the host memory it was relocated over; its return
     /// value.
     ///
     /// # Safety
     ///
     /// The image must only access `ctx`, its stack and the host memory it
-    /// was relocated over, which must still exist.
+    /// was relocated over, which must still exist and not be in use by
+    /// another running image.
     pub unsafe fn run(&self, ctx: *mut u8) -> u64 {
         // SAFETY: a BPF image follows the C calling convention
-        // (`bpf_func(ctx, insn)`); the caller vouches for its accesses.
-        let f: extern "C" fn(*mut u8, *const u8) -> u64 =
-            unsafe { core::mem::transmute(self.image.addr()) };
-        f(ctx, core::ptr::null())
+        // (`bpf_func(ctx, insn)`); the stack is the host memory's, and the
+        // caller vouches for the rest.
+        unsafe { native_call_on_stack(self.image.addr(), ctx, self.stack_top) }
     }
 }
 
@@ -287,7 +318,11 @@ pub fn relocate(
     while dec.can_decode() {
         dec.decode_out(&mut insn);
         let at = (insn.ip() - ip) as usize;
-        let what = |m: &str| format!("{m} at +{at:#x} ({insn:?})");
+        let what = |m: &str| {
+            let mut text = String::new();
+            IntelFormatter::new().format(&insn, &mut text);
+            format!("{m} at +{at:#x} ({text})")
+        };
         if insn.is_invalid() {
             return Err(what("undecodable bytes"));
         }
@@ -401,6 +436,7 @@ pub fn relocate(
     Ok(Relocated {
         image,
         _tail: tail,
+        stack_top: mem.stack_top(),
         data,
         relocs,
     })

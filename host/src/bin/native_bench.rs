@@ -8,7 +8,9 @@
 //! listed with the reason and not run.
 //!
 //! Options: `--rounds R` (9), `--batch-ms T` (20: the length of one timed
-//! batch of runs of the mode-0 image, which sets the batch size).
+//! batch of runs of the mode-0 image, which sets the batch size). With
+//! `NATIVE_BENCH_DEBUG` set, each image first runs once, announced on
+//! stderr, to find one that crashes.
 
 use kasan_ebpf_host::native::{relocate, HostMemory, KernelSyms, Relocated, SLOW_ENTRIES};
 use std::collections::BTreeMap;
@@ -241,6 +243,12 @@ fn main() {
             }
             rdtsc() - t0
         };
+        if std::env::var_os("NATIVE_BENCH_DEBUG").is_some() {
+            for m in 0..MODES {
+                eprintln!("native_bench: {name} mode {m}: one run");
+                run(m, 1, &mut ctx);
+            }
+        }
         // Batch size: about batch_ms of the mode-0 image.
         let mut n = 1u64;
         loop {
