@@ -45,7 +45,7 @@ fn cfg(mode: Mode, checks: u32) -> Config {
 }
 
 /// A program as the JIT lays it out: frame, r12 when the config uses it,
-/// `r1 = MAP` (a map address, as `ld_imm64` loads it), the check of an
+/// a checked load from its stack, `r1 = MAP` (a map address, as `ld_imm64` loads it), the check of an
 /// 8-byte load at `r1 + 8` (aligned as given), the load into `r0`, and the
 /// return, through the return thunk if `rethunk`.
 fn program(c: &Config, aligned: bool, rethunk: bool) -> Vec<u8> {
@@ -55,6 +55,19 @@ fn program(c: &Config, aligned: bool, rethunk: bool) -> Vec<u8> {
     asm.mov(Reg::Rbp, Reg::Rsp).unwrap();
     asm.push(Reg::R12).unwrap();
     emit::emit_prologue(&mut asm, c).unwrap();
+    // A checked load from the stack, as the key load the verifier inserts
+    // for an inlined array lookup: its shadow must exist on the host too.
+    let stack = Access {
+        base: BpfReg::FP,
+        off: -8,
+        size: 4,
+        write: false,
+        probe: false,
+        aligned: false,
+    };
+    emit::emit_check(&mut asm, &mut Plain, c, &stack, KTAIL).unwrap();
+    asm.mov_load(Reg::Rax, kasan_ebpf_host::asm::Mem::base(Reg::Rbp, -8))
+        .unwrap();
     asm.mov_imm64(Reg::Rdi, MAP).unwrap();
     let access = Access {
         base: BpfReg::new(1).unwrap(),
