@@ -283,7 +283,10 @@ def chart(res, per, complete, outdir):
 
     names = list(complete)
     colors = {0: "#7f7f7f", 1: "#1f77b4", 2: "#d62728"}
-    fig, axes = plt.subplots(3, 1, figsize=(11, 11))
+    native = res.get("native")
+    nat = {n: p for n, p in (native or {}).get("programs", {}).items()
+           if "cycles_per_run" in p}
+    fig, axes = plt.subplots(4 if nat else 3, 1, figsize=(11, 14.5 if nat else 11))
     w = 0.27
     xs = range(len(names))
 
@@ -330,8 +333,29 @@ def chart(res, per, complete, outdir):
     ax.set_ylim(0, max(per[n]["bytes_per_check_outline"] or 0 for n in wn) * 1.3)
     ax.legend(loc="upper left", ncol=3, fontsize=9)
 
+    if nat:
+        ax = axes[3]
+        nn = sorted(nat)
+        xn = range(len(nn))
+        for m, key in ((1, "ratio_inline"), (2, "ratio_upstream")):
+            vals = [nat[n][key] for n in nn]
+            bars = ax.bar([x + (m - 1.5) * w for x in xn], vals, w,
+                          label=f"{m}: {'inline' if m == 1 else 'upstream sequence'}",
+                          color=colors[m])
+            ax.bar_label(bars, labels=[f"{v:.2f}" if v < 10 else f"{v:.0f}" for v in vals],
+                         fontsize=7, padding=1)
+        ax.set_yscale("log")
+        ax.axhline(1.0, color="black", lw=0.8)
+        ax.set_ylim(0.8, max(nat[n]["ratio_upstream"] for n in nn) * 2.5)
+        ax.set_ylabel("run time / mode 0 (native, log)")
+        ax.set_title(f"NATIVE: the same JIT images on the host CPU ({native['cpu']}), "
+                     "TSC cycles")
+        ax.set_xticks(list(xn), nn)
+        ax.legend(loc="upper left", ncol=3, fontsize=9)
+
     fig.suptitle(f"kasan-ebpf: KASAN checks in JIT-compiled BPF, kernel "
-                 f"{res['kernel'].split()[0]}, TCG", fontsize=12)
+                 f"{res['kernel'].split()[0]}, TCG" + (" and native" if nat else ""),
+                 fontsize=12)
     fig.tight_layout()
     for ext in ("svg", "png"):
         fig.savefig(os.path.join(outdir, f"bench.{ext}"), dpi=110)
