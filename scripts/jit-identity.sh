@@ -93,8 +93,8 @@ prepare_off_source() {
 	if [ "$(cat "$IDENT/off/pristine/.kasan-ebpf-pkg" 2>/dev/null)" != "$want" ]; then
 		step "off: copying $PRISTINE ($want) to $IDENT/off/pristine"
 		rm -rf "$IDENT/off/pristine" "$IDENT/off/linux"
-		mkdir -p "$IDENT/off"
-		cp -a "$PRISTINE" "$IDENT/off/pristine"
+		mkdir -p "$IDENT/off/pristine"
+		cp -a "$PRISTINE/." "$IDENT/off/pristine/"
 	fi
 	# The version prepare-src.sh expects: the one setup.sh recorded, if any.
 	if [ -d "$KSRC_DL" ]; then

@@ -40,7 +40,11 @@ fi
 if [ ! -f "$SRC/.kasan-ebpf-touched" ]; then
 	log "copying pristine source to $SRC"
 	rm -rf "$SRC"
-	cp -a "$PRISTINE" "$SRC"
+	# The tree's contents, not $PRISTINE itself: were out/pristine a
+	# symlink, cp -a would copy the link, and the series would then be
+	# applied to the pristine tree through it (seen 2026-12-06).
+	mkdir -p "$SRC"
+	cp -a "$PRISTINE/." "$SRC/"
 	: > "$SRC/.kasan-ebpf-touched"
 fi
 
