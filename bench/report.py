@@ -83,14 +83,31 @@ def summarize(progs):
             return None
         return (v[m]["jited_len"] - v[0]["jited_len"]) / c
 
+    def bpa(v):
+        # Per checked access: mode 2 never merges, so its checks are the
+        # accesses; a member of a merged group counts with 0 bytes.
+        a = v[2]["kasan_checks"]
+        if a is None or a <= 0:
+            return None
+        return (v[1]["jited_len"] - v[0]["jited_len"]) / a
+
+    def cpa(v):
+        a = v[2]["kasan_checks"]
+        if a is None or a <= 0 or v[1]["kasan_checks"] is None:
+            return None
+        return v[1]["kasan_checks"] / a
+
     per = {}
     for n, v in complete.items():
         ns0 = v[0]["ns_per_run"]
         per[n] = {
             "kind": v[0]["kind"],
             "checks": v[1]["kasan_checks"],
+            "accesses": v[2]["kasan_checks"],
             "bytes_per_check_inline": bpc(v, 1),
             "bytes_per_check_outline": bpc(v, 2),
+            "bytes_per_access_inline": bpa(v),
+            "checks_per_access_inline": cpa(v),
             "runtime_ratio_inline": v[1]["ns_per_run"] / ns0 if ns0 > 0 else None,
             "runtime_ratio_outline": v[2]["ns_per_run"] / ns0 if ns0 > 0 else None,
         }
@@ -112,6 +129,11 @@ def summarize(progs):
     s = {
         "bytes_per_check_inline_median": med("bytes_per_check_inline"),
         "bytes_per_check_outline_median": med("bytes_per_check_outline"),
+        "bytes_per_access_inline_median": med("bytes_per_access_inline"),
+        "checks_per_access_inline": (
+            sum(p["checks"] for p in per.values() if p["checks_per_access_inline"] is not None)
+            / sum(p["accesses"] for p in per.values() if p["checks_per_access_inline"] is not None)
+            if any(p["checks_per_access_inline"] is not None for p in per.values()) else None),
         "runtime_ratio_inline": r1,
         "runtime_ratio_outline": r2,
         "overhead_cut_vs_outline": cut,
@@ -244,6 +266,8 @@ def print_report(res, per, complete):
     rows = [
         ("bytes per check, inline (median)", s["bytes_per_check_inline_median"], ".1f", ""),
         ("bytes per check, outline (median)", s["bytes_per_check_outline_median"], ".1f", ""),
+        ("bytes per access, inline (median; merged: 0)", s.get("bytes_per_access_inline_median"), ".1f", ""),
+        ("checks per access, inline (merged groups)", s.get("checks_per_access_inline"), ".3f", ""),
         ("run time ratio inline / none (TCG)", s["runtime_ratio_inline"], ".3f", ""),
         ("run time ratio outline / none (TCG)", s["runtime_ratio_outline"], ".3f", ""),
         ("overhead cut vs outline (TCG)", s["overhead_cut_vs_outline"], ".2f", "x"),
@@ -402,6 +426,12 @@ def main():
         "definitions": {
             "bytes_per_check": "(jited_len(mode) - jited_len(0)) / kasan_checks(mode); "
                                "median over programs with checks",
+            "bytes_per_access_inline": "(jited_len(1) - jited_len(0)) / kasan_checks(2): "
+                                       "per checked access, since mode 2 never merges; "
+                                       "members of merged groups count with 0 bytes; "
+                                       "median over programs with checks",
+            "checks_per_access_inline": "sum of kasan_checks(1) / sum of kasan_checks(2) "
+                                        "over the programs with checks",
             "runtime_ratio": "geometric mean over the ld/st loop programs of "
                              "ns_per_run(mode) / ns_per_run(0); ns_per_run is the "
                              "median over rounds of BPF_PROG_TEST_RUN duration",

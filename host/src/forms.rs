@@ -242,3 +242,45 @@ pub fn probe_mem32sx() -> Vec<BpfInsn> {
     }
     out
 }
+
+/// Whether the accesses of `group`, through one base, lie within two
+/// granules wherever their alignment marks let the base point (and the
+/// marks can all hold): by trying every base position.
+pub fn fits_two_granules(group: &[Access]) -> bool {
+    let allowed: Vec<i64> = (0..8)
+        .filter(|p| {
+            group
+                .iter()
+                .all(|a| !a.aligned || (p + i64::from(a.off)).rem_euclid(a.size.into()) == 0)
+        })
+        .collect();
+    let lo = group.iter().map(|a| i64::from(a.off)).min().unwrap();
+    let hi = group
+        .iter()
+        .map(|a| i64::from(a.off) + i64::from(a.size))
+        .max()
+        .unwrap();
+    !allowed.is_empty()
+        && allowed
+            .iter()
+            .all(|p| (p + hi - 1).div_euclid(8) - (p + lo).div_euclid(8) < 2)
+}
+
+/// xorshift64: the same random programs in every run, without a
+/// dependency.
+pub struct Rng(pub u64);
+
+impl Rng {
+    /// The next 64 random bits.
+    pub fn next(&mut self) -> u64 {
+        self.0 ^= self.0 << 13;
+        self.0 ^= self.0 >> 7;
+        self.0 ^= self.0 << 17;
+        self.0
+    }
+
+    /// A number in 0..n.
+    pub fn below(&mut self, n: u64) -> u64 {
+        self.next() % n
+    }
+}

@@ -12,6 +12,8 @@ pub mod asm;
 pub mod emit;
 #[path = "../../arch/x86/net/bpf_jit_kasan/insn.rs"]
 pub mod insn;
+#[path = "../../arch/x86/net/bpf_jit_kasan/merge.rs"]
+pub mod merge;
 
 pub mod exec;
 pub mod forms;

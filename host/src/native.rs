@@ -300,6 +300,9 @@ pub fn relocate(
         call_len: emit::CALL_REL32_LEN,
         mode: Mode::Inline as u8,
         r12_free: 1,
+        insns: core::ptr::null(),
+        members: core::ptr::null(),
+        len: 0,
     };
     let tail_addr = tail.addr();
     let mut asm = Asm::new(tail.bytes(), tail_addr);

@@ -76,6 +76,9 @@ fn cfg((mode, r12_free, checks): (Mode, u8, u32), call_len: usize) -> Config {
         call_len: call_len as u32,
         mode: mode as u8,
         r12_free,
+        insns: core::ptr::null(),
+        members: core::ptr::null(),
+        len: 0,
     }
 }
 

@@ -35,6 +35,9 @@ fn cfg(mode: Mode, r12_free: bool, checks: u32) -> Config {
         call_len: emit::CALL_REL32_LEN,
         mode: mode as u8,
         r12_free: r12_free as u8,
+        insns: core::ptr::null(),
+        members: core::ptr::null(),
+        len: 0,
     }
 }
 

@@ -41,6 +41,9 @@ fn cfg(mode: Mode, checks: u32) -> Config {
         call_len: emit::CALL_REL32_LEN,
         mode: mode as u8,
         r12_free: 1,
+        insns: core::ptr::null(),
+        members: core::ptr::null(),
+        len: 0,
     }
 }
 

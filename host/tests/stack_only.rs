@@ -6,7 +6,7 @@
 //! JIT applies after the verifier made the marks, does not change which
 //! accesses are checked.
 
-use kasan_ebpf_host::forms::{self, AX, PARAMS};
+use kasan_ebpf_host::forms::{self, Rng, AX, PARAMS};
 use kasan_ebpf_host::insn::{
     count_checks, is_ldst, op, Access, BpfInsn, Checker, Mismatch, StackOnly,
 };
@@ -205,22 +205,6 @@ fn blind(prog: &[BpfInsn], rnd: i32) -> Vec<BpfInsn> {
         i += 1;
     }
     out
-}
-
-/// xorshift64: deterministic programs without a dependency.
-struct Rng(u64);
-
-impl Rng {
-    fn next(&mut self) -> u64 {
-        self.0 ^= self.0 << 13;
-        self.0 ^= self.0 >> 7;
-        self.0 ^= self.0 << 17;
-        self.0
-    }
-
-    fn below(&mut self, n: u64) -> u64 {
-        self.next() % n
-    }
 }
 
 fn random_insn(rng: &mut Rng, out: &mut Vec<BpfInsn>) {

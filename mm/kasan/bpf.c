@@ -39,6 +39,31 @@ bool kasan_bpf_check_access(unsigned long addr, size_t size, bool write,
 }
 
 /**
+ * kasan_bpf_addr_has_shadow - whether KASAN has shadow for an access
+ * @addr: the address accessed
+ * @size: the access size in bytes
+ *
+ * Whether the shadow of every byte of the access is mapped, so that KASAN
+ * can judge it. An access without shadow (a user, wild or non-canonical
+ * address, NULL) faults: after reporting one, the slow path of a merged
+ * group of accesses stops, as the program would.
+ *
+ * Return: true if the access has shadow, mapped.
+ */
+bool kasan_bpf_addr_has_shadow(unsigned long addr, size_t size)
+{
+	unsigned long last = addr + size - 1;
+	u8 shadow;
+
+	if (!size || last < addr || !addr_has_metadata((const void *)addr) ||
+	    !addr_has_metadata((const void *)last))
+		return false;
+	/* At most two granules: their shadow is the first and last byte's. */
+	return !get_kernel_nofault(shadow, (u8 *)kasan_mem_to_shadow((void *)addr)) &&
+	       !get_kernel_nofault(shadow, (u8 *)kasan_mem_to_shadow((void *)last));
+}
+
+/**
  * kasan_bpf_check_probe - check a fault-tolerant load of a BPF program
  * @addr: the address read
  * @size: the load size in bytes (1, 2, 4 or 8)
@@ -56,15 +81,7 @@ bool kasan_bpf_check_access(unsigned long addr, size_t size, bool write,
  */
 bool kasan_bpf_check_probe(unsigned long addr, size_t size, unsigned long ip)
 {
-	unsigned long last = addr + size - 1;
-	u8 shadow;
-
-	if (last < addr || !addr_has_metadata((const void *)addr) ||
-	    !addr_has_metadata((const void *)last))
-		return true;
-	/* At most two granules: their shadow is the first and last byte's. */
-	if (get_kernel_nofault(shadow, (u8 *)kasan_mem_to_shadow((void *)addr)) ||
-	    get_kernel_nofault(shadow, (u8 *)kasan_mem_to_shadow((void *)last)))
+	if (!kasan_bpf_addr_has_shadow(addr, size))
 		return true;
 	return kasan_check_range((const void *)addr, size, false, ip);
 }

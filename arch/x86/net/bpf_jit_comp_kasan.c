@@ -7,10 +7,12 @@
  * the Rust emitter (bpf_jit_kasan.rs). This file holds what joins the two:
  * the emitter's configuration for a program, the shared out-of-line tail
  * (emitted once at boot), the exception table entries of the checks'
- * shadow reads, and the table of insn offsets that maps a report back to
- * its BPF insn (kernel/bpf/core.c, bpf_jit_kasan_find_insn()).
+ * shadow reads, the table of insn offsets that maps a report back to its
+ * BPF insn (kernel/bpf/core.c, bpf_jit_kasan_find_insn()), and the plan of
+ * merged checks (bpf_jit_kasan/merge.rs) that the slow path walks.
  */
 
+#include <linux/bitmap.h>
 #include <linux/bpf.h>
 #include <linux/filter.h>
 #include <linux/init.h>
@@ -119,6 +121,39 @@ fail:
 }
 late_initcall(jit_kasan_init_tail);
 
+/*
+ * Plan the checks of @prog: merge those of neighbouring accesses in inline
+ * mode, into aux->kasan_members (kept for the slow path), count the
+ * accesses merged into another's check in st->merged, and return the
+ * number of checks, or -EINVAL if the marks do not match the insns. The
+ * plan is made again in every pass, the same each time. Without memory
+ * for it, nothing is merged: every checked access gets its own check.
+ */
+static int jit_kasan_plan(struct bpf_jit_kasan_state *st,
+			  const struct bpf_prog *prog)
+{
+	struct bpf_jit_kasan_cfg *cfg = &st->cfg;
+	struct bpf_prog_aux *aux = prog->aux;
+	unsigned long *targets = NULL;
+	int checks;
+
+	cfg->members = NULL;
+	if (cfg->mode == 1 && !aux->kasan_members)
+		aux->kasan_members = bitmap_zalloc(prog->len, GFP_KERNEL);
+	if (cfg->mode == 1 && aux->kasan_members)
+		targets = bitmap_zalloc(prog->len, GFP_KERNEL);
+	if (!targets) {
+		bitmap_free(aux->kasan_members);
+		aux->kasan_members = NULL;
+	}
+	checks = bpf_jit_kasan_plan(cfg, prog->insnsi, prog->len,
+				    aux->kasan_members, targets, &st->merged);
+	bitmap_free(targets);
+	if (checks >= 0)
+		cfg->members = aux->kasan_members;
+	return checks;
+}
+
 /**
  * bpf_jit_kasan_begin - set up the checks of one JIT pass
  * @st: the pass's state, in the JIT context
@@ -127,8 +162,9 @@ late_initcall(jit_kasan_init_tail);
  *	otherwise)
  *
  * Configures the emitter for @prog's mode and the verifier's stack-only
- * marks, and turns the checks off for this program if it has nothing to
- * check, or if the boot-time set-up failed or has not run yet.
+ * marks, plans the merged checks, and turns the checks off for this
+ * program if it has nothing to check, or if the boot-time set-up failed or
+ * has not run yet.
  */
 void bpf_jit_kasan_begin(struct bpf_jit_kasan_state *st,
 			 const struct bpf_prog *prog, bool r12_free)
@@ -143,8 +179,9 @@ void bpf_jit_kasan_begin(struct bpf_jit_kasan_state *st,
 	cfg->trusted = prog->aux->kasan_trusted;
 	cfg->aligned = prog->aux->kasan_aligned;
 	cfg->nr_ldst = prog->aux->kasan_nr_ldst;
-	checks = cfg->mode ?
-		bpf_jit_kasan_count_checks(cfg, prog->insnsi, prog->len) : 0;
+	cfg->insns = prog->insnsi;
+	cfg->len = prog->len;
+	checks = cfg->mode ? jit_kasan_plan(st, prog) : 0;
 	/* The verifier's marks must count these very loads and stores. */
 	/*
 	 * Otherwise fall back to the safe side: check every access but the
@@ -157,13 +194,14 @@ void bpf_jit_kasan_begin(struct bpf_jit_kasan_state *st,
 		cfg->trusted = NULL;
 		cfg->aligned = NULL;
 		cfg->nr_ldst = 0;
-		checks = bpf_jit_kasan_count_checks(cfg, prog->insnsi,
-						    prog->len);
+		checks = jit_kasan_plan(st, prog);
 	}
 	cfg->checks = max(checks, 0);
 	if (!cfg->checks || !jit_kasan_call_len ||
 	    (cfg->mode == 1 && !jit_kasan_tail))
 		cfg->mode = 0;
+	if (!cfg->mode)
+		st->merged = 0;
 	st->r12 = cfg->mode && bpf_jit_kasan_uses_r12(cfg);
 }
 
@@ -253,7 +291,10 @@ int bpf_jit_kasan_alloc_offsets(struct bpf_prog *prog, u32 checks)
 		return 0;
 	prog->aux->kasan_jit_off = kvcalloc(prog->len + 1, sizeof(u32),
 					    GFP_KERNEL);
-	return prog->aux->kasan_jit_off ? 0 : -ENOMEM;
+	if (prog->aux->kasan_jit_off)
+		return 0;
+	bpf_jit_kasan_free_offsets(prog);
+	return -ENOMEM;
 }
 
 /**
@@ -284,11 +325,44 @@ void bpf_jit_kasan_fill_offsets(struct bpf_prog *prog, const int *addrs)
 }
 
 /**
- * bpf_jit_kasan_free_offsets - free the offsets of @prog, if any
+ * bpf_jit_kasan_free_offsets - free the offsets and merged groups of @prog
  * @prog: the program
  */
 void bpf_jit_kasan_free_offsets(struct bpf_prog *prog)
 {
 	kvfree(prog->aux->kasan_jit_off);
 	prog->aux->kasan_jit_off = NULL;
+	bitmap_free(prog->aux->kasan_members);
+	prog->aux->kasan_members = NULL;
+}
+
+/**
+ * bpf_jit_kasan_find_group - what the slow path needs of a program
+ * @ip: the return address of a check's call to the thunk
+ * @w: where to describe the (sub)program and the insn of the check
+ *
+ * Counts the slow-path entry (bpf_jit_kasan_find_insn()). Callable from any
+ * context; the program is running, so what @w points to stays until the
+ * slow path returns.
+ *
+ * Return: 0, or -ENOENT if @ip is not in an instrumented program.
+ */
+notrace int bpf_jit_kasan_find_group(unsigned long ip,
+				     struct bpf_jit_kasan_where *w)
+{
+	const struct bpf_prog *prog;
+	u32 idx;
+
+	prog = bpf_jit_kasan_find_insn(ip, &idx);
+	if (!prog)
+		return -ENOENT;
+	*w = (struct bpf_jit_kasan_where) {
+		.insns = prog->insnsi,
+		.members = prog->aux->kasan_members,
+		.off = prog->aux->kasan_jit_off,
+		.func = (u64)prog->bpf_func,
+		.len = prog->len,
+		.idx = idx,
+	};
+	return 0;
 }

@@ -27,9 +27,12 @@ struct bpf_jit_kasan_cfg {
 	u32 call_len;		/* most bytes emit_rsb_call() emits, >= 5 */
 	u8 mode;		/* net.core.bpf_jit_kasan at load time */
 	u8 r12_free;		/* r12 may hold the shadow offset (no arena) */
+	const struct bpf_insn *insns; /* the program's insns, or NULL */
+	const unsigned long *members; /* aux->kasan_members once planned */
+	u32 len;		/* insns at insns, bits at members */
 };
 
-static_assert(sizeof(struct bpf_jit_kasan_cfg) == 152);
+static_assert(sizeof(struct bpf_jit_kasan_cfg) == 176);
 static_assert(offsetof(struct bpf_jit_kasan_cfg, shadow_offset) == 0);
 static_assert(offsetof(struct bpf_jit_kasan_cfg, slow_path) == 8);
 static_assert(offsetof(struct bpf_jit_kasan_cfg, outline) == 16);
@@ -41,6 +44,9 @@ static_assert(offsetof(struct bpf_jit_kasan_cfg, nr_ldst) == 140);
 static_assert(offsetof(struct bpf_jit_kasan_cfg, call_len) == 144);
 static_assert(offsetof(struct bpf_jit_kasan_cfg, mode) == 148);
 static_assert(offsetof(struct bpf_jit_kasan_cfg, r12_free) == 149);
+static_assert(offsetof(struct bpf_jit_kasan_cfg, insns) == 152);
+static_assert(offsetof(struct bpf_jit_kasan_cfg, members) == 160);
+static_assert(offsetof(struct bpf_jit_kasan_cfg, len) == 168);
 
 /*
  * What one check emitted; struct emit::Site in Rust. A fault at fault_off
@@ -58,6 +64,27 @@ static_assert(sizeof(struct bpf_jit_kasan_site) == 12);
 static_assert(offsetof(struct bpf_jit_kasan_site, len) == 0);
 static_assert(offsetof(struct bpf_jit_kasan_site, fault_off) == 4);
 static_assert(offsetof(struct bpf_jit_kasan_site, fault_len) == 8);
+
+/*
+ * The program behind a slow-path entry (bpf_jit_kasan_find_group()); struct
+ * Where in bpf_jit_kasan.rs.
+ */
+struct bpf_jit_kasan_where {
+	const struct bpf_insn *insns;	/* the (sub)program's insns */
+	const unsigned long *members;	/* aux->kasan_members, or NULL */
+	const u32 *off;			/* aux->kasan_jit_off, from func */
+	u64 func;			/* bpf_func */
+	u32 len;			/* insns */
+	u32 idx;			/* the insn whose check called */
+};
+
+static_assert(sizeof(struct bpf_jit_kasan_where) == 40);
+static_assert(offsetof(struct bpf_jit_kasan_where, insns) == 0);
+static_assert(offsetof(struct bpf_jit_kasan_where, members) == 8);
+static_assert(offsetof(struct bpf_jit_kasan_where, off) == 16);
+static_assert(offsetof(struct bpf_jit_kasan_where, func) == 24);
+static_assert(offsetof(struct bpf_jit_kasan_where, len) == 32);
+static_assert(offsetof(struct bpf_jit_kasan_where, idx) == 36);
 
 /* struct insn::BpfInsn in Rust (dst_reg and src_reg share byte 1). */
 static_assert(sizeof(struct bpf_insn) == 8);
@@ -78,14 +105,17 @@ static_assert(offsetof(struct bpf_insn, imm) == 4);
 struct bpf_jit_kasan_state {
 	struct bpf_jit_kasan_cfg cfg;
 	u32 ldst;		/* loads and stores seen so far */
-	u32 checks;		/* accesses checked */
+	u32 checks;		/* checks emitted */
+	u32 merged;		/* accesses a merged group's check covers */
 	u32 exentries;		/* extable entries of the checks */
 	bool r12;		/* r12 holds KASAN_SHADOW_OFFSET */
 };
 
 /* Implemented in Rust (bpf_jit_kasan.rs). */
-int bpf_jit_kasan_count_checks(const struct bpf_jit_kasan_cfg *cfg,
-			       const struct bpf_insn *insns, u32 len);
+int bpf_jit_kasan_plan(const struct bpf_jit_kasan_cfg *cfg,
+		       const struct bpf_insn *insns, u32 len,
+		       unsigned long *members, unsigned long *targets,
+		       u32 *merged);
 bool bpf_jit_kasan_uses_r12(const struct bpf_jit_kasan_cfg *cfg);
 int bpf_jit_kasan_max_check_len(const struct bpf_jit_kasan_cfg *cfg);
 int bpf_jit_kasan_emit_prologue(const struct bpf_jit_kasan_cfg *cfg, u8 *buf,
@@ -97,6 +127,9 @@ int bpf_jit_kasan_emit_check(const struct bpf_jit_kasan_cfg *cfg,
 int bpf_jit_kasan_emit_tail(const struct bpf_jit_kasan_cfg *cfg, u8 *buf,
 			    u32 cap, u64 ip);
 void bpf_jit_kasan_slow_path(void *regs);
+
+/* Implemented in bpf_jit_comp_kasan.c, for the slow path. */
+int bpf_jit_kasan_find_group(unsigned long ip, struct bpf_jit_kasan_where *w);
 
 /* Implemented in bpf_jit_comp.c, for this file's users. */
 int bpf_jit_kasan_arch_call(u8 **pprog, u64 func, u64 ip);
@@ -136,6 +169,7 @@ static inline void bpf_jit_kasan_begin(struct bpf_jit_kasan_state *st,
 	st->cfg.mode = 0;
 	st->r12 = false;
 	st->checks = 0;
+	st->merged = 0;
 	st->exentries = 0;
 }
 

@@ -31,10 +31,12 @@ pub mod asm;
 pub mod emit;
 #[path = "bpf_jit_kasan/insn.rs"]
 pub mod insn;
+#[path = "bpf_jit_kasan/merge.rs"]
+pub mod merge;
 
 use asm::{Asm, Error};
 use core::ffi::c_int;
-use core::mem::MaybeUninit;
+use core::mem::{offset_of, size_of, MaybeUninit};
 use core::sync::atomic::{AtomicBool, Ordering};
 use emit::{Arch, Config, SavedRegs, Site};
 use insn::{Access, BpfInsn, Checker, Mismatch, StackOnly};
@@ -47,12 +49,42 @@ const __LOG_PREFIX: &[u8] = b"bpf_jit_kasan\0";
 /// (`ret; int3` otherwise).
 const RET_LEN: usize = 5;
 
+/// The program behind a slow-path entry, as the slow path needs it;
+/// `struct bpf_jit_kasan_where` in C.
+#[repr(C)]
+struct Where {
+    /// The insns of the (sub)program whose image holds the entry.
+    insns: *const BpfInsn,
+    /// Its merged groups' members (`aux->kasan_members`), or null.
+    members: *const u64,
+    /// `aux->kasan_jit_off`: where the code of each insn starts, from
+    /// `func`; `len + 1` entries.
+    off: *const u32,
+    /// `bpf_func`.
+    func: u64,
+    /// Number of insns.
+    len: u32,
+    /// The insn whose check called the slow path.
+    idx: u32,
+}
+
+const _: () = {
+    assert!(size_of::<Where>() == 40);
+    assert!(offset_of!(Where, insns) == 0);
+    assert!(offset_of!(Where, members) == 8);
+    assert!(offset_of!(Where, off) == 16);
+    assert!(offset_of!(Where, func) == 24);
+    assert!(offset_of!(Where, len) == 32);
+    assert!(offset_of!(Where, idx) == 36);
+};
+
 extern "C" {
     fn bpf_jit_kasan_arch_call(pprog: *mut *mut u8, func: u64, ip: u64) -> c_int;
     fn bpf_jit_kasan_arch_ret(pprog: *mut *mut u8, ip: u64);
-    fn bpf_jit_kasan_find_insn(ip: u64, insn: *mut BpfInsn) -> c_int;
+    fn bpf_jit_kasan_find_group(ip: u64, w: *mut Where) -> c_int;
     fn kasan_bpf_check_access(addr: u64, size: usize, write: bool, ip: u64) -> bool;
     fn kasan_bpf_check_probe(addr: u64, size: usize, ip: u64) -> bool;
+    fn kasan_bpf_addr_has_shadow(addr: u64, size: usize) -> bool;
 }
 
 /// Calls and returns as the rest of the JIT emits them, so that call depth
@@ -199,37 +231,73 @@ unsafe fn checker(cfg: &Config, ldst: u32) -> Checker<'_> {
     Checker::with_marks(marks, trusted, aligned, ldst)
 }
 
-/// Number of accesses in `insns` that are checked, so that the JIT can
-/// leave a program with none exactly as it would without KASAN; -EINVAL
-/// if the verifier's marks in `cfg` do not describe `insns`.
+/// Plans the checks of `insns`: returns the number of checks the JIT will
+/// emit, so that it can leave a program with none exactly as it would
+/// without KASAN, or -EINVAL if the verifier's marks in `cfg` do not
+/// describe `insns`. In inline mode, with `members` and `targets` (bitmaps
+/// of `len` bits; `targets` is scratch), merges the checks of neighbouring
+/// accesses and records the members of each group in `members` (see
+/// `merge.rs`); `cfg.members` must then point to it when the JIT emits.
+/// `*merged` is set to the number of members: checked accesses without a
+/// check of their own.
 ///
 /// # Safety
 ///
 /// `cfg` must point to a valid config whose marks are valid (see
-/// [`checker`]), and `insns` to `len` valid instructions.
+/// [`checker`]), `insns` to `len` valid instructions, `members` and
+/// `targets` each be null or point to `len` bits of writable `unsigned
+/// long`s that nothing else uses meanwhile, and `merged` to a writable
+/// `u32`.
 #[no_mangle]
-pub unsafe extern "C" fn bpf_jit_kasan_count_checks(
+pub unsafe extern "C" fn bpf_jit_kasan_plan(
     cfg: *const Config,
     insns: *const BpfInsn,
     len: u32,
+    members: *mut u64,
+    targets: *mut u64,
+    merged: *mut u32,
 ) -> c_int {
-    if cfg.is_null() || insns.is_null() {
+    if cfg.is_null() || insns.is_null() || merged.is_null() {
         return EFAULT.to_errno();
     }
+    // SAFETY: the caller promises `merged` is valid for writes.
+    unsafe { merged.write(0) };
     // SAFETY: the caller promises `insns` has `len` instructions.
     let insns = unsafe { core::slice::from_raw_parts(insns, len as usize) };
     // SAFETY: the caller promises `cfg` and its marks are valid.
+    let cfg = unsafe { &*cfg };
+    // SAFETY: as above.
     let (marks, trusted, aligned) = unsafe {
-        let cfg = &*cfg;
         (
             bitmap(cfg, cfg.stack_only),
             bitmap(cfg, cfg.trusted),
             bitmap(cfg, cfg.aligned),
         )
     };
-    match insn::count_checks_marked(insns, marks, trusted, aligned) {
-        Ok(n) => n as c_int,
-        Err(Mismatch) => EINVAL.to_errno(),
+    let count = match insn::count_checks_marked(insns, marks, trusted, aligned) {
+        Ok(n) => n,
+        Err(Mismatch) => return EINVAL.to_errno(),
+    };
+    if members.is_null() || targets.is_null() || cfg.mode != emit::Mode::Inline as u8 {
+        return c_int::try_from(count).unwrap_or(ERANGE.to_errno());
+    }
+    let words = (len as usize).div_ceil(64);
+    // SAFETY: the caller promises `len` bits at each, writable, for us
+    // alone; the kernel allocates bitmaps in whole `unsigned long`s.
+    let (members, targets) = unsafe {
+        (
+            core::slice::from_raw_parts_mut(members, words),
+            core::slice::from_raw_parts_mut(targets, words),
+        )
+    };
+    let walk = Checker::with_marks(marks, trusted, aligned, 0);
+    match merge::plan_program(insns, walk, targets, members) {
+        Ok(n) => {
+            // SAFETY: as above.
+            unsafe { merged.write(count.saturating_sub(n)) };
+            c_int::try_from(n).unwrap_or(ERANGE.to_errno())
+        }
+        Err(merge::TooSmall) => EINVAL.to_errno(),
     }
 }
 
@@ -283,6 +351,38 @@ pub unsafe extern "C" fn bpf_jit_kasan_emit_prologue(
     unsafe { with_asm(cfg, buf, cap, ip, emit::emit_prologue) }
 }
 
+/// The program's insns and merged groups from `cfg`, and the index of
+/// `insn` among them, if the program is merged and `insn` is one of them.
+///
+/// # Safety
+///
+/// `cfg.insns` and `cfg.members` must each be null or point to `cfg.len`
+/// insns and bits that live as long as `cfg`.
+unsafe fn merged<'a>(
+    cfg: &'a Config,
+    insn: *const BpfInsn,
+) -> Option<(&'a [BpfInsn], StackOnly<'a>, usize)> {
+    if cfg.insns.is_null() || cfg.members.is_null() {
+        return None;
+    }
+    let len = cfg.len as usize;
+    let at = (insn as usize).wrapping_sub(cfg.insns as usize);
+    let idx = at / size_of::<BpfInsn>();
+    if at % size_of::<BpfInsn>() != 0 || idx >= len {
+        return None;
+    }
+    // SAFETY: the caller promises `len` insns at `cfg.insns`, and `len`
+    // bits at `cfg.members`, in whole `unsigned long`s.
+    let (insns, words) = unsafe {
+        (
+            core::slice::from_raw_parts(cfg.insns, len),
+            core::slice::from_raw_parts(cfg.members, len.div_ceil(64)),
+        )
+    };
+    let members = StackOnly::new(words, cfg.len).ok()?;
+    Some((insns, members, idx))
+}
+
 /// Emits the check for `insn`, if it is checked, into `buf`, which runs at
 /// `ip`; `tail` is the address of the out-of-line tail. `*ldst` counts the
 /// loads and stores before `insn` (the JIT starts it at 0 in every pass and
@@ -320,12 +420,29 @@ pub unsafe extern "C" fn bpf_jit_kasan_emit_check(
         unsafe { site.write(Site::default()) };
         return 0;
     };
+    // A member of a merged group has no check: its leader's covers it.
+    // SAFETY: the caller promises `cfg` (with its merge fields) is valid.
+    let span = match unsafe { merged(&*cfg, insn) } {
+        None => merge::Span::of(&access),
+        Some((insns, members, idx)) => {
+            match merge::check_span(insns, members, idx, &access, walk) {
+                Ok(Some(span)) => span,
+                Ok(None) => {
+                    // SAFETY: the caller promises `site` is valid for
+                    // writes.
+                    unsafe { site.write(Site::default()) };
+                    return 0;
+                }
+                Err(merge::Inconsistent) => return EINVAL.to_errno(),
+            }
+        }
+    };
     let mut out = Site::default();
     // SAFETY: forwarded from our caller.
     let ret = unsafe {
         with_asm(cfg, buf, cap, ip, |asm, cfg| {
             let mut arch = KernelArch::new(cfg)?;
-            out = emit::emit_check(asm, &mut arch, cfg, &access, tail)?;
+            out = emit::emit_check_span(asm, &mut arch, cfg, &access, &span, tail)?;
             Ok(())
         })
     };
@@ -356,9 +473,29 @@ pub unsafe extern "C" fn bpf_jit_kasan_emit_tail(
     }
 }
 
+/// Asks KASAN about `access` at `ip`, with the registers of the check.
+/// Returns whether the accesses after it are still worth judging: not
+/// after a report of an address without shadow, whose access faults.
+fn judge(regs: &SavedRegs, access: &Access, ip: u64) -> bool {
+    let addr = regs.address(access);
+    let size = access.size.into();
+    // SAFETY: KASAN's range checks take any address and size.
+    unsafe {
+        if access.probe {
+            kasan_bpf_check_probe(addr, size, ip);
+            true
+        } else {
+            kasan_bpf_check_access(addr, size, access.write, ip)
+                || kasan_bpf_addr_has_shadow(addr, size)
+        }
+    }
+}
+
 /// The slow path: called by the thunk when the fast path could not prove an
 /// access valid. Recomputes the access from the BPF instruction at the
-/// faulting address and the saved registers, and lets KASAN judge it.
+/// faulting address and the saved registers, and lets KASAN judge it; if
+/// that access leads a merged group, then each member in program order,
+/// at its own instruction (see `merge.rs`).
 ///
 /// # Safety
 ///
@@ -368,31 +505,57 @@ pub unsafe extern "C" fn bpf_jit_kasan_slow_path(regs: *const SavedRegs) {
     // SAFETY: the thunk passes a pointer to the frame it just pushed, which
     // lives until we return.
     let regs = unsafe { &*regs };
-    let mut insn = BpfInsn::default();
-    // SAFETY: `insn` is a valid `struct bpf_insn` to write to.
-    if unsafe { bpf_jit_kasan_find_insn(regs.ip, &mut insn) } != 0 {
+    let mut w = Where {
+        insns: core::ptr::null(),
+        members: core::ptr::null(),
+        off: core::ptr::null(),
+        func: 0,
+        len: 0,
+        idx: 0,
+    };
+    // SAFETY: `w` is a valid `struct bpf_jit_kasan_where` to write to.
+    if unsafe { bpf_jit_kasan_find_group(regs.ip, &mut w) } != 0 || w.insns.is_null() {
         return;
     }
-    let Some(access) = Access::of_checked(&insn) else {
+    // SAFETY: the program is running (its check called us), so it is not
+    // freed before we return: its insns, members and offsets stay.
+    let insns = unsafe { core::slice::from_raw_parts(w.insns, w.len as usize) };
+    let idx = w.idx as usize;
+    let Some(access) = insns.get(idx).and_then(Access::of_checked) else {
         // The JIT only calls the thunk before a checked access: this is a
         // bug in the offset table, and the access goes unchecked.
         static WARNED: AtomicBool = AtomicBool::new(false);
         if !WARNED.swap(true, Ordering::Relaxed) {
             kernel::pr_warn!(
-                "no checked access at {:#x} (code {:#04x}): not checked\n",
+                "no checked access at {:#x} (insn {}): not checked\n",
                 regs.ip,
-                insn.code
+                idx
             );
         }
         return;
     };
-    let addr = regs.address(&access);
-    // SAFETY: KASAN's range checks take any address and size.
-    unsafe {
-        if access.probe {
-            kasan_bpf_check_probe(addr, access.size.into(), regs.ip)
-        } else {
-            kasan_bpf_check_access(addr, access.size.into(), access.write, regs.ip)
-        }
+    if !judge(regs, &access, regs.ip) || w.members.is_null() || w.off.is_null() {
+        return;
+    }
+    // SAFETY: as above; `len` bits of members in whole `unsigned long`s,
+    // and `len + 1` offsets.
+    let (words, off) = unsafe {
+        (
+            core::slice::from_raw_parts(w.members, (w.len as usize).div_ceil(64)),
+            core::slice::from_raw_parts(w.off, w.len as usize + 1),
+        )
     };
+    let Ok(members) = StackOnly::new(words, w.len) else {
+        return;
+    };
+    for m in merge::group(insns, members, idx) {
+        let Some(member) = Access::of_checked(&insns[m]) else {
+            break;
+        };
+        // The member's own code: the report names its insn.
+        let ip = w.func.wrapping_add(off[m].into());
+        if !judge(regs, &member, ip) {
+            break;
+        }
+    }
 }

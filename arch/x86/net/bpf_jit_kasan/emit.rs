@@ -61,7 +61,8 @@
 //! check) call `kasan_bpf_probe_loadN()` the same way.
 
 use crate::asm::{Asm, Error, Mem, Reg, Result, Width};
-use crate::insn::{Access, BpfReg};
+use crate::insn::{Access, BpfInsn, BpfReg};
+use crate::merge::Span;
 use core::mem::{offset_of, size_of, MaybeUninit};
 
 /// log2 of the KASAN generic granule (`KASAN_SHADOW_SCALE_SHIFT`).
@@ -133,6 +134,15 @@ pub struct Config {
     pub mode: u8,
     /// Nonzero if `r12` is free to hold the shadow offset (no arena).
     pub r12_free: u8,
+    /// The program's insns, in which the emitter finds the merged group of
+    /// an insn it checks (see `merge.rs`); null: no merging.
+    pub insns: *const BpfInsn,
+    /// The members of the merged groups (`aux->kasan_members`), one bit
+    /// per insn at `insns`, as [`crate::merge::plan`] wrote them; null: no
+    /// merging.
+    pub members: *const u64,
+    /// Number of insns at `insns`.
+    pub len: u32,
 }
 
 impl Config {
@@ -148,7 +158,7 @@ impl Config {
 }
 
 const _: () = {
-    assert!(size_of::<Config>() == 152);
+    assert!(size_of::<Config>() == 176);
     assert!(offset_of!(Config, shadow_offset) == 0);
     assert!(offset_of!(Config, slow_path) == 8);
     assert!(offset_of!(Config, outline) == 16);
@@ -160,6 +170,9 @@ const _: () = {
     assert!(offset_of!(Config, call_len) == 144);
     assert!(offset_of!(Config, mode) == 148);
     assert!(offset_of!(Config, r12_free) == 149);
+    assert!(offset_of!(Config, insns) == 152);
+    assert!(offset_of!(Config, members) == 160);
+    assert!(offset_of!(Config, len) == 168);
 };
 
 /// Length of `call rel32`, the shortest call [`Arch::call`] emits.
@@ -300,13 +313,37 @@ pub fn emit_check(
     access: &Access,
     tail: u64,
 ) -> Result<Site> {
+    emit_check_span(asm, arch, cfg, access, &Span::of(access), tail)
+}
+
+/// Emits the check of a merged group (see `merge.rs`) before its leader,
+/// `access`: in inline mode, the fast path covers `span`, the bytes of the
+/// whole group, which must lie within two granules; outline mode does not
+/// merge and checks `access` alone.
+pub fn emit_check_span(
+    asm: &mut Asm<'_>,
+    arch: &mut dyn Arch,
+    cfg: &Config,
+    access: &Access,
+    span: &Span,
+    tail: u64,
+) -> Result<Site> {
     let start = asm.len();
     let mut site = Site::default();
 
     match cfg.mode()? {
         Mode::Off => return Ok(site),
         Mode::Inline => {
-            asm.lea(Reg::R11, Mem::base(access.base.x86(), access.off.into()))?;
+            let width = match span.granules() {
+                1 => Width::Byte,
+                2 => Width::Word,
+                _ => return Err(Error::Operand),
+            };
+            let off = i16::try_from(span.lo).map_err(|_| Error::Operand)?;
+            if span.base != access.base || span.lo > access.off.into() {
+                return Err(Error::Operand);
+            }
+            asm.lea(Reg::R11, Mem::base(span.base.x86(), off.into()))?;
             asm.shr(Reg::R11, SHADOW_SCALE_SHIFT)?;
             let shadow = if cfg.uses_r12() {
                 Mem::Base {
@@ -317,11 +354,6 @@ pub fn emit_check(
             } else {
                 asm.add_load(Reg::R11, Mem::Rip { target: tail })?;
                 Mem::base(Reg::R11, 0)
-            };
-            let width = if access.size == 1 || access.aligned {
-                Width::Byte
-            } else {
-                Width::Word
             };
             site.fault_off = (asm.len() - start) as u32;
             asm.cmp_mem_imm8(width, shadow, 0)?;

@@ -690,8 +690,9 @@ static void check_silent_run(int fd, const char *what)
 }
 
 /*
- * kasan_checks counts the instrumented accesses: heap ones, not stack ones,
- * also when constant blinding rewrote the program.
+ * kasan_checks and kasan_merged count the instrumented accesses: heap ones,
+ * not stack ones, also when constant blinding rewrote the program; in mode
+ * 1, two of them share a check (a merged group), in mode 2 none does.
  */
 static void test_fdinfo_checks(void)
 {
@@ -705,9 +706,15 @@ static void test_fdinfo_checks(void)
 		skel = load_round("kasan_count", &rounds[i], &fd);
 		if (!skel)
 			break;
-		if (rounds[i].mode)
-			ASSERT_EQ(read_fdinfo(fd, "kasan_checks"), KASAN_COUNT_HEAP,
+		if (rounds[i].mode) {
+			int merged = rounds[i].mode == 1 ? KASAN_COUNT_MERGED : 0;
+
+			ASSERT_EQ(read_fdinfo(fd, "kasan_checks"),
+				  KASAN_COUNT_HEAP - merged,
 				  "fdinfo kasan_checks: heap accesses only");
+			ASSERT_EQ(read_fdinfo(fd, "kasan_merged"), merged,
+				  "fdinfo kasan_merged");
+		}
 		check_silent_run(fd, "kasan_count");
 		free_all(skel);
 		kasan_ebpf__destroy(skel);
@@ -844,11 +851,13 @@ static void test_unprivileged(void)
 		goto out;
 	}
 	/*
-	 * The load and the store through r0, and the load of the key through
-	 * r2 in the array lookup the verifier inlined: it inserted that insn,
-	 * which so has no stack-only mark and stays checked.
+	 * The load and the store through r0, which share one check (a merged
+	 * group), and the load of the key through r2 in the array lookup the
+	 * verifier inlined: it inserted that insn, which so has no stack-only
+	 * mark and stays checked.
 	 */
-	ASSERT_EQ(read_fdinfo(prog_fd, "kasan_checks"), 3, "fdinfo kasan_checks");
+	ASSERT_EQ(read_fdinfo(prog_fd, "kasan_checks"), 2, "fdinfo kasan_checks");
+	ASSERT_EQ(read_fdinfo(prog_fd, "kasan_merged"), 1, "fdinfo kasan_merged");
 	if (run_prog(prog_fd, true, &run)) {
 		ASSERT_EQ(run.retval, 0, "retval");
 		check_no_report(&run, "unprivileged");
@@ -1592,12 +1601,13 @@ static void test_aligned_last_granule(void)
 }
 
 /*
- * Mode 0 seen in the image: kasan_count, which has KASAN_COUNT_HEAP checks
- * in modes 1 and 2, loaded at 0 has none, no call to the thunk and not the
- * shadow offset. The controls: at 1, one call to the thunk per check (no
- * call depth accounting in this kernel: the call is a plain call rel32) and
- * the shadow offset loaded into r12; at 2, one call to a
- * kasan_bpf_{load,store}N() per check.
+ * Mode 0 seen in the image: kasan_count, which has KASAN_COUNT_HEAP checked
+ * accesses in modes 1 and 2 (two sharing a check in mode 1), loaded at 0
+ * has no check, no call to the thunk and not the shadow offset. The
+ * controls: at 1, one call to the thunk per check (no call depth
+ * accounting in this kernel: the call is a plain call rel32) and the
+ * shadow offset loaded into r12; at 2, one call to an
+ * __asan_{load,store}N() per check.
  */
 static void test_mode0_image(void)
 {
@@ -1620,7 +1630,8 @@ static void test_mode0_image(void)
 		if (!skel)
 			break;
 		checks = read_fdinfo(fd, "kasan_checks");
-		ASSERT_EQ(checks, mode ? KASAN_COUNT_HEAP : 0,
+		ASSERT_EQ(checks, mode == 1 ? KASAN_COUNT_HEAP - KASAN_COUNT_MERGED :
+			  mode ? KASAN_COUNT_HEAP : 0,
 			  msg(what, "fdinfo kasan_checks"));
 		if (get_jit_image(fd, &img)) {
 			ASSERT_EQ(count_calls(&img, thunk), mode == 1 ? checks : 0,
@@ -2506,6 +2517,109 @@ next:
 	set_sysctl(HARDEN_SYSCTL, saved_harden);
 }
 
+/*
+ * Merged checks (bpf_jit_kasan/merge.rs), in the kasan_merge_* programs:
+ * in inline mode, neighbouring accesses through one pointer in a basic
+ * block share one check (kasan_checks counts it once), and every bad
+ * access of a group is still reported on its own, with its kind, size,
+ * address and insn, in program order, whether it comes first, in the
+ * middle or last. A call, a write of the pointer or a jump target between
+ * two accesses keeps their checks apart: with a jump over the first
+ * access, the second is still checked. Outline mode does not merge.
+ */
+#define MERGE_MAX_BAD	2
+
+static void test_merged(void)
+{
+	static const struct access bad_b8 = { "ldx b 8", LDX(B, 8) };
+	static const struct access bad_h7 = { "ldx h 7", LDX(H, 7) };
+	static const struct access bad_stx8 = { "stx b 8", STX(B, 8) };
+	static const struct access bad_redef = { "ldx b 4", LDX(B, 4) };
+	static const struct {
+		const char *name;
+		int checks[3];	/* per mode: the base store and the group's */
+		int merged[3];	/* per mode: accesses without a check of their own */
+		int form;	/* kasan_merge_target: jump over the first */
+		const struct access *bad[MERGE_MAX_BAD];
+		int at[MERGE_MAX_BAD];	/* their offsets from the pointer */
+	} progs[] = {
+		{ "kasan_merge_first", { 0, 2, 4 }, { 0, 2, 0 }, 0,
+		  { &bad_b8 }, { 8 } },
+		{ "kasan_merge_middle", { 0, 2, 4 }, { 0, 2, 0 }, 0,
+		  { &bad_b8 }, { 8 } },
+		{ "kasan_merge_last", { 0, 2, 4 }, { 0, 2, 0 }, 0,
+		  { &bad_stx8 }, { 8 } },
+		{ "kasan_merge_two", { 0, 2, 4 }, { 0, 2, 0 }, 0,
+		  { &bad_h7, &bad_stx8 }, { 7, 8 } },
+		{ "kasan_merge_call", { 0, 3, 3 }, { 0, 0, 0 }, 0,
+		  { &bad_b8 }, { 8 } },
+		{ "kasan_merge_redef", { 0, 3, 3 }, { 0, 0, 0 }, 0,
+		  { &bad_redef }, { 8 } },
+		{ "kasan_merge_target", { 0, 4, 4 }, { 0, 0, 0 }, 0,
+		  { &bad_b8 }, { 8 } },
+		{ "kasan_merge_target", { 0, 4, 4 }, { 0, 0, 0 }, 1,
+		  { &bad_b8 }, { 8 } },
+	};
+	struct kasan_ebpf *skel = NULL;
+	int mode, i, j;
+
+	for (mode = 1; mode <= 2; mode++) {
+		skel = open_skel();
+		if (!skel)
+			return;
+		for (i = 0; i < ARRAY_SIZE(progs); i++)
+			bpf_program__set_autoload(bpf_object__find_program_by_name(skel->obj,
+										     progs[i].name),
+						  true);
+		if (!load_skel(skel, mode))
+			break;
+		for (i = 0; i < ARRAY_SIZE(progs); i++) {
+			struct bpf_program *p;
+			struct prog_meta m;
+			char what[96];
+			struct run run;
+			int fd, nbad = 0;
+
+			p = bpf_object__find_program_by_name(skel->obj, progs[i].name);
+			fd = bpf_program__fd(p);
+			snprintf(what, sizeof(what), "%s form %d mode %d",
+				 progs[i].name, progs[i].form, mode);
+			ASSERT_EQ(read_fdinfo(fd, "kasan_checks"),
+				  progs[i].checks[mode], msg(what, "kasan_checks"));
+			ASSERT_EQ(read_fdinfo(fd, "kasan_merged"),
+				  progs[i].merged[mode], msg(what, "kasan_merged"));
+			if (!get_prog_meta(fd, &m))
+				continue;
+			while (nbad < MERGE_MAX_BAD && progs[i].bad[nbad])
+				nbad++;
+			skel->bss->form = progs[i].form;
+			if (run_prog(fd, false, &run) &&
+			    ASSERT_EQ(run.nr_rep, nbad, msg(what, "KASAN reports")) &&
+			    ASSERT_EQ(run.nr_ebpf, nbad, msg(what, "kasan_ebpf: lines"))) {
+				for (j = 0; j < nbad; j++) {
+					struct expect e = {
+						.what = what, .kind = SLAB_OOB,
+						.a = progs[i].bad[j],
+						.addr = skel->bss->base + progs[i].at[j],
+						.name = progs[i].name, .tag = m.tag,
+						.insn = find_insn(&m, progs[i].bad[j]),
+					};
+
+					if (ASSERT_GE(e.insn, 0,
+						      msg(what, "access in xlated program")))
+						check_report(&run.rep[j], &e);
+				}
+			}
+			run_free(&run);
+			put_prog_meta(&m);
+		}
+		free_all(skel);
+		kasan_ebpf__destroy(skel);
+		skel = NULL;
+	}
+	kasan_ebpf__destroy(skel);
+}
+
 void test_kasan_ebpf(void)
 {
 	int err;
@@ -2572,6 +2686,8 @@ void test_kasan_ebpf(void)
 		test_slow_path_count();
 	if (test__start_subtest("aligned_last_granule"))
 		test_aligned_last_granule();
+	if (test__start_subtest("merged_checks"))
+		test_merged();
 	if (test__start_subtest("mode0_image"))
 		test_mode0_image();
 	if (test__start_subtest("no_checks_same_image"))

@@ -7,7 +7,8 @@
  *
  * kasan_ebpf_wild (job "wild"): a wild pointer from the faulty kfunc
  * bpf_kasan_wild() reaches a check, in each variant of the checks (inline
- * with the shadow offset in r12, inline without it, outline), for NULL plus
+ * with the shadow offset in r12, inline without it, outline, inline with
+ * two accesses under one merged check), for NULL plus
  * a small offset, a user address and a non-canonical address. The shadow
  * read of the inline check faults and must be skipped so that KASAN reports
  * the access (null-ptr-deref, user-memory-access, wild-memory-access); the
@@ -168,6 +169,8 @@ static const struct wild_variant wild_variants[] = {
 	{ "inline", "wild_few", 1, false, KASAN_CRASH_FEW_CHECKS,
 	  { BPF_STX | BPF_MEM | BPF_W, 0, true, 4 } },
 	{ "outline", "wild_few", 2, false, KASAN_CRASH_FEW_CHECKS,
+	  { BPF_STX | BPF_MEM | BPF_W, 0, true, 4 } },
+	{ "inline_merged", "wild_merged", 1, false, KASAN_CRASH_MERGED_CHECKS,
 	  { BPF_STX | BPF_MEM | BPF_W, 0, true, 4 } },
 };
 

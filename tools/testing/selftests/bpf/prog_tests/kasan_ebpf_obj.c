@@ -91,7 +91,7 @@ static void check_case(const struct obj_case *c, int mode)
 	struct prog_meta m = {};
 	char what[64], want[128];
 	int fd, kmsg = -1, idx = -1;
-	long checks;
+	long checks, merged;
 	size_t n;
 
 	snprintf(what, sizeof(what), "%s mode %d", c->name, mode);
@@ -106,10 +106,14 @@ static void check_case(const struct obj_case *c, int mode)
 	fd = bpf_program__fd(prog);
 	if (!get_prog_meta(fd, &m))
 		goto out;
+	/* A merged group's members are checked by its check (mode 1). */
 	checks = read_fdinfo(fd, "kasan_checks");
+	merged = read_fdinfo(fd, "kasan_merged");
 	ASSERT_EQ(read_fdinfo(fd, "kasan_mode"), mode, msg(what, "kasan_mode"));
 	ASSERT_GT(checks, 0, msg(what, "its loads are checked"));
-	ASSERT_EQ(checks, count_accesses(&m) - c->unchecked,
+	if (mode == 2)
+		ASSERT_EQ(merged, 0, msg(what, "outline mode merges nothing"));
+	ASSERT_EQ(checks + merged, count_accesses(&m) - c->unchecked,
 		  msg(what, "checks: every access but the untrusted loads"));
 	if (c->off >= 0) {
 		idx = find_load(&m, c->off);
@@ -172,7 +176,11 @@ static int load_one(struct kasan_ebpf_obj **skel, const char *name)
 	return bpf_program__fd(prog);
 }
 
-/* fdinfo kasan_checks of @fd and its non-stack accesses minus it. */
+/*
+ * The non-stack accesses of @fd that are not checked: neither by a check
+ * of their own (fdinfo kasan_checks) nor by a merged group's
+ * (kasan_merged).
+ */
 static int unchecked(int fd, const char *what)
 {
 	struct prog_meta m;
@@ -183,7 +191,7 @@ static int unchecked(int fd, const char *what)
 		return -1;
 	checks = read_fdinfo(fd, "kasan_checks");
 	if (ASSERT_GT(checks, 0, msg(what, "checks")))
-		n = count_accesses(&m) - checks;
+		n = count_accesses(&m) - checks - read_fdinfo(fd, "kasan_merged");
 	put_prog_meta(&m);
 	return n;
 }

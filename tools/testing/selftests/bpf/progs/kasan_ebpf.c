@@ -597,7 +597,9 @@ int kasan_tail_tgt(struct __sk_buff *skb)
  * The tail call programs below keep the shadow offset in r12 (three checks
  * or more each): kasan_tail_r12 with a constant key (a direct tail call),
  * kasan_tail_r12_ind with the key from a global (indirect). Before the tail
- * call, each reads and writes tail_words and adds 1 to tail_words[2].
+ * call, each reads and writes tail_words and adds 1 to tail_words[2]. Each
+ * access loads the pointer anew, which keeps their checks apart (the inline
+ * mode merges those of neighbouring accesses through one pointer).
  */
 SEC("tc")
 __naked int kasan_tail_r12(void)
@@ -606,8 +608,10 @@ __naked int kasan_tail_r12(void)
 	"r6 = r1;"
 	"r7 = %[tail_words] ll;"
 	"r1 = *(u64 *)(r7 + 0);"
+	"r7 = %[tail_words] ll;"
 	"*(u64 *)(r7 + 8) = r1;"
 	"r1 = 1;"
+	"r7 = %[tail_words] ll;"
 	"lock *(u64 *)(r7 + 16) += r1;"
 	"r1 = r6;"
 	"r2 = %[kasan_jmp_table] ll;"
@@ -630,8 +634,10 @@ __naked int kasan_tail_r12_ind(void)
 	"r6 = r1;"
 	"r7 = %[tail_words] ll;"
 	"r1 = *(u64 *)(r7 + 0);"
+	"r7 = %[tail_words] ll;"
 	"*(u64 *)(r7 + 8) = r1;"
 	"r1 = 1;"
+	"r7 = %[tail_words] ll;"
 	"lock *(u64 *)(r7 + 16) += r1;"
 	"r3 = %[tail_key] ll;"
 	"r3 = *(u32 *)(r3 + 0);"
@@ -665,6 +671,7 @@ __naked int kasan_tail_r12_tgt(void)
 	"r6 = r0;"
 	"r7 = %[tail_words] ll;"
 	"r1 = *(u64 *)(r7 + 16);"
+	"r7 = %[tail_words] ll;"
 	"*(u64 *)(r7 + 24) = r1;"
 	"r1 = %[base] ll;"
 	"*(u64 *)(r1 + 0) = r6;"
@@ -1136,3 +1143,86 @@ int kasan_free(void *ctx)
 }
 
 char _license[] SEC("license") = "GPL";
+
+/*
+ * Merged checks (bpf_jit_kasan/merge.rs): each program gets its pointer
+ * into r6 and stores it to 'base', then makes the accesses of 'insns', all
+ * within [0, 9) of it. The test checks the reports of the bad ones (the
+ * bytes from KASAN_MERGE_VALID on), in program order, and how many checks
+ * each mode emits.
+ */
+#define MERGE_PROG(name, insns)						\
+SEC("syscall")								\
+__naked int name(void)							\
+{									\
+	asm volatile (							\
+	"r1 = %[obj];"							\
+	"r2 = %[off];"							\
+	"r3 = %[size];"							\
+	"call %[bpf_kasan_kmalloc_oob];"				\
+	"if r0 == 0 goto l0_%=;"					\
+	"r6 = r0;"							\
+	"r1 = %[base] ll;"						\
+	"*(u64 *)(r1 + 0) = r6;"					\
+	insns								\
+"l0_%=:"								\
+	"r0 = 0;"							\
+	"exit;"								\
+	:								\
+	: __imm_const(obj, KASAN_MERGE_OBJ),				\
+	  __imm_const(off, KASAN_MERGE_OFF),				\
+	  __imm_const(size, KASAN_MERGE_BUF),				\
+	  __imm_addr(base),						\
+	  __imm_addr(form),						\
+	  __imm(bpf_kasan_kmalloc_oob),					\
+	  __imm(bpf_get_prandom_u32)					\
+	: __clobber_all);						\
+}
+
+/* One group, the bad access first. */
+MERGE_PROG(kasan_merge_first,
+	   "r0 = *(u8 *)(r6 + 8);"
+	   "r1 = *(u32 *)(r6 + 0);"
+	   "r2 = *(u16 *)(r6 + 4);")
+
+/* One group, the bad access in the middle. */
+MERGE_PROG(kasan_merge_middle,
+	   "r1 = *(u32 *)(r6 + 0);"
+	   "r0 = *(u8 *)(r6 + 8);"
+	   "r2 = *(u16 *)(r6 + 4);")
+
+/* One group, the bad access last, a store. */
+MERGE_PROG(kasan_merge_last,
+	   "r1 = *(u32 *)(r6 + 0);"
+	   "r2 = *(u16 *)(r6 + 4);"
+	   "*(u8 *)(r6 + 8) = r2;")
+
+/* One group, two bad accesses: a read straddling the end, then a store. */
+MERGE_PROG(kasan_merge_two,
+	   "r1 = *(u16 *)(r6 + 7);"
+	   "r2 = *(u32 *)(r6 + 0);"
+	   "*(u8 *)(r6 + 8) = r2;")
+
+/* A helper call between the accesses: two checks. */
+MERGE_PROG(kasan_merge_call,
+	   "r1 = *(u32 *)(r6 + 0);"
+	   "call %[bpf_get_prandom_u32];"
+	   "r0 = *(u8 *)(r6 + 8);")
+
+/* The base moves between the accesses: two checks, the second at p + 8. */
+MERGE_PROG(kasan_merge_redef,
+	   "r1 = *(u32 *)(r6 + 0);"
+	   "r6 += 4;"
+	   "r0 = *(u8 *)(r6 + 4);")
+
+/*
+ * The second access is a jump target: two checks. With 'form' nonzero the
+ * jump skips the first access, and the second is still checked.
+ */
+MERGE_PROG(kasan_merge_target,
+	   "r1 = %[form] ll;"
+	   "r7 = *(u32 *)(r1 + 0);"
+	   "if r7 != 0 goto l1_%=;"
+	   "r1 = *(u32 *)(r6 + 0);"
+	   "l1_%=:"
+	   "r0 = *(u8 *)(r6 + 8);")

@@ -204,8 +204,12 @@ enum kasan_blind {
 /*
  * kasan_count: instrumented accesses in its inline asm, all to a heap buffer;
  * its eight accesses to the stack (through r10 or r7) must not be counted.
+ * Of the seven, two lie within 9 bytes of each other with nothing between
+ * them (the u32 at 16 and the u8 at 24): in inline mode they share a check,
+ * KASAN_COUNT_MERGED access has none of its own.
  */
 #define KASAN_COUNT_HEAP	7
+#define KASAN_COUNT_MERGED	1
 
 /*
  * kasan_mixed: r0 = *(u64 *)(r7 + 232), r7 pointing to the stack or, if
@@ -263,5 +267,17 @@ enum kasan_gotox {
 struct kasan_align_val {
 	__u64 w[4];
 };
+
+/*
+ * The kasan_merge_* programs (test_merged()): accesses through one pointer
+ * from bpf_kasan_kmalloc_oob(KASAN_MERGE_OBJ, KASAN_MERGE_OFF,
+ * KASAN_MERGE_BUF), whose bytes [0, KASAN_MERGE_VALID) are valid and the
+ * rest out of bounds; each program's accesses lie within 9 bytes, so that
+ * the inline mode merges their checks into one where the rules allow it.
+ */
+#define KASAN_MERGE_OBJ		100
+#define KASAN_MERGE_OFF		92
+#define KASAN_MERGE_BUF		36
+#define KASAN_MERGE_VALID	(KASAN_MERGE_OBJ - KASAN_MERGE_OFF)
 
 #endif /* __KASAN_EBPF_H */

@@ -115,6 +115,36 @@ __naked int wild_few(void)
 }
 
 /*
+ * Two stores through the wild pointer that share one check (inline mode,
+ * bpf_jit_kasan/merge.rs): KASAN reports the first, whose address has no
+ * shadow, and the slow path stops there, as the program does when that
+ * store oopses: one report, not two.
+ */
+SEC("fentry/bpf_fentry_test1")
+__naked int wild_merged(void)
+{
+	asm volatile (
+	"r6 = %[wild_addr] ll;"
+	"r1 = *(u64 *)(r6 + 0);"
+	"r2 = %[buf];"
+	"call %[bpf_kasan_wild];"
+	"if r0 == 0 goto l0_%=;"
+	"w2 = 1;"
+	"*(u32 *)(r0 + 0) = w2;"
+	"*(u32 *)(r0 + 4) = w2;"
+	"r0 = 0;"
+	"exit;"
+"l0_%=:"
+	"r0 = 0;"
+	"exit;"
+	:
+	: __imm(bpf_kasan_wild),
+	  __imm_addr(wild_addr),
+	  __imm_const(buf, KASAN_CRASH_WILD_BUF)
+	: __clobber_all);
+}
+
+/*
  * r0 = bpf_kasan_uaf(KASAN_CRASH_UAF_OBJ, KASAN_CRASH_UAF_OFF, ...),
  * r1 = *(u64 *)(r0 + KASAN_CRASH_UAF_READ).
  */

@@ -14,6 +14,11 @@
  */
 #define KASAN_CRASH_R12_CHECKS	3
 #define KASAN_CRASH_FEW_CHECKS	2
+/*
+ * wild_merged: the wild_addr load, then two stores through the wild
+ * pointer whose checks merge into one (inline mode).
+ */
+#define KASAN_CRASH_MERGED_CHECKS	2
 
 /* The size bpf_kasan_wild() is asked for. */
 #define KASAN_CRASH_WILD_BUF	8
