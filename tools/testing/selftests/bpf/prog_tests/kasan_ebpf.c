@@ -2567,10 +2567,12 @@ static void test_merged(void)
 		skel = open_skel();
 		if (!skel)
 			return;
-		for (i = 0; i < ARRAY_SIZE(progs); i++)
-			bpf_program__set_autoload(bpf_object__find_program_by_name(skel->obj,
-										     progs[i].name),
-						  true);
+		for (i = 0; i < ARRAY_SIZE(progs); i++) {
+			struct bpf_program *p;
+
+			p = bpf_object__find_program_by_name(skel->obj, progs[i].name);
+			bpf_program__set_autoload(p, true);
+		}
 		if (!load_skel(skel, mode))
 			break;
 		for (i = 0; i < ARRAY_SIZE(progs); i++) {
