@@ -32,7 +32,8 @@
 # JIT_IDENTITY_EXTRA_PATCH (a diff applied to off/linux after the series),
 # JIT_IDENTITY_OBJS (directory of the *.bpf.o, default out/selftests),
 # JIT_IDENTITY_MAIN_SAMPLE (k: the main kernel dumps every k-th object only;
-# default 4, as its boot dumps each object twice),
+# default 4, as its boot dumps each object twice), JIT_IDENTITY_SAMPLE (k:
+# the pristine and off kernels too; default 1, every object),
 # JIT_IDENTITY_MODES (modes dumped on the main kernel, default "0 1"),
 # JIT_IDENTITY_TIMEOUT (seconds per guest), JOBS (make -j, default 3).
 # Exit status: non-zero if the pristine/off comparison or the mode-0 control
@@ -332,6 +333,13 @@ dump_all() {
 	make_initramfs "${1:-0}"
 	local kernels=${JIT_IDENTITY_KERNELS:-pristine off main}
 	local s=${JIT_IDENTITY_MAIN_SAMPLE:-4} img=$IDENT/guest/initramfs.cpio
+	# pristine and off: every object, or every k-th (a quicker run that
+	# still compares the same objects on both).
+	local a=${JIT_IDENTITY_SAMPLE:-1} aimg=$IDENT/guest/initramfs.cpio
+	if [ "$a" != 1 ]; then
+		make_initramfs 0 "$a"
+		aimg=$IDENT/guest/sample-$a/initramfs.cpio
+	fi
 	if [[ " $kernels " = *" main "* ]]; then
 		snapshot_main
 		if [ "$s" != 1 ]; then
@@ -349,7 +357,9 @@ dump_all() {
 			{ dump_kernel main "$IDENT/run/main/build/arch/x86/boot/bzImage" "$img" &&
 			  echo "$s" > "$IDENT/dumps/main.sample"; } &
 		else
-			dump_kernel "$k" "$IDENT/$k/build/arch/x86/boot/bzImage" &
+			rm -f "$IDENT/dumps/$k.sample"
+			{ dump_kernel "$k" "$IDENT/$k/build/arch/x86/boot/bzImage" "$aimg" &&
+			  echo "$a" > "$IDENT/dumps/$k.sample"; } &
 		fi
 		pids+=($!) names+=("$k")
 		sleep 2
@@ -390,10 +400,15 @@ compare() {
 		cmp -s "$d/pristine.inputs" "$d/$f.inputs" ||
 			die "the $f dump was made from other objects or another jitdump than pristine's: run the dump step again"
 	done
+	# Both dump every k-th object (JIT_IDENTITY_SAMPLE), the same k.
+	local ps
+	ps=$(cat "$d/pristine.sample" 2>/dev/null || echo 1)
+	[ "$ps" = "$(cat "$d/off.sample" 2>/dev/null || echo 1)" ] ||
+		die "pristine and off dumped different samples of the objects: run the dump step again"
 	cmp_one "pristine vs patched, CONFIG_KASAN_EBPF off" same "$d/pristine-none.dump" "$d/off-none.dump"
 	# The main kernel may have dumped a sample of the objects only.
 	local sub=
-	[ "$(cat "$d/main.sample" 2>/dev/null || echo 1)" = 1 ] || sub=--b-subset
+	[ "$(cat "$d/main.sample" 2>/dev/null || echo 1)" = "$ps" ] || sub=--b-subset
 	cmp_one "control: pristine vs main kernel, net.core.bpf_jit_kasan=0" same "$d/pristine-none.dump" "$d/main-0.dump" $sub
 	cmp_one "control: pristine vs main kernel, net.core.bpf_jit_kasan=1" different "$d/pristine-none.dump" "$d/main-1.dump" $sub
 	{ echo; echo "main kernel:"; sed 's/^/  /' "$IDENT/run/main/info"
