@@ -15,6 +15,7 @@ pub mod insn;
 #[path = "../../arch/x86/net/bpf_jit_kasan/merge.rs"]
 pub mod merge;
 
+pub mod config;
 pub mod exec;
 pub mod forms;
 pub mod kasan_model;

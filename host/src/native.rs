@@ -288,22 +288,13 @@ pub fn relocate(
     // The tail, as the kernel emits it at boot, with the host's shadow
     // offset and a counting slow path.
     let mut tail = Image::new(4096);
-    let cfg = Config {
-        shadow_offset: mem.shadow_offset,
-        slow_path: host_slow as *const () as u64,
-        outline: [[0; 4]; 3],
-        stack_only: core::ptr::null(),
-        trusted: core::ptr::null(),
-        aligned: core::ptr::null(),
-        checks: 0,
-        nr_ldst: 0,
-        call_len: emit::CALL_REL32_LEN,
-        mode: Mode::Inline as u8,
-        r12_free: 1,
-        insns: core::ptr::null(),
-        members: core::ptr::null(),
-        len: 0,
-    };
+    let cfg = Config::host(
+        Mode::Inline,
+        mem.shadow_offset,
+        host_slow as *const () as u64,
+        [[0; 4]; 3],
+        0,
+    );
     let tail_addr = tail.addr();
     let mut asm = Asm::new(tail.bytes(), tail_addr);
     emit::emit_tail(&mut asm, &mut Plain, &cfg).map_err(|e| format!("tail: {e:?}"))?;

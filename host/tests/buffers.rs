@@ -65,20 +65,15 @@ const VARIANTS: [(Mode, u8, u32); 4] = [
 
 fn cfg((mode, r12_free, checks): (Mode, u8, u32), call_len: usize) -> Config {
     Config {
-        shadow_offset: 0xdfff_fc00_0000_0000,
-        slow_path: 0xffff_ffff_8100_0000,
-        outline: [[0xffff_ffff_8200_0000; 4]; 3],
-        stack_only: core::ptr::null(),
-        trusted: core::ptr::null(),
-        aligned: core::ptr::null(),
-        checks,
-        nr_ldst: 0,
         call_len: call_len as u32,
-        mode: mode as u8,
         r12_free,
-        insns: core::ptr::null(),
-        members: core::ptr::null(),
-        len: 0,
+        ..Config::host(
+            mode,
+            0xdfff_fc00_0000_0000,
+            0xffff_ffff_8100_0000,
+            [[0xffff_ffff_8200_0000; 4]; 3],
+            checks,
+        )
     }
 }
 

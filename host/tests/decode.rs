@@ -24,20 +24,8 @@ fn cfg(mode: Mode, r12_free: bool, checks: u32) -> Config {
         }
     }
     Config {
-        shadow_offset: SHADOW,
-        slow_path: SLOW,
-        outline,
-        stack_only: core::ptr::null(),
-        trusted: core::ptr::null(),
-        aligned: core::ptr::null(),
-        checks,
-        nr_ldst: 0,
-        call_len: emit::CALL_REL32_LEN,
-        mode: mode as u8,
         r12_free: r12_free as u8,
-        insns: core::ptr::null(),
-        members: core::ptr::null(),
-        len: 0,
+        ..Config::host(mode, SHADOW, SLOW, outline, checks)
     }
 }
 

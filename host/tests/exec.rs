@@ -85,20 +85,14 @@ const VARIANTS: [Variant; 4] = [
 
 fn config(v: &Variant, shadow: &Shadow) -> Config {
     Config {
-        shadow_offset: shadow.offset(),
-        slow_path: exec::slow_path_entry(),
-        outline: exec::outline_entries(),
-        stack_only: core::ptr::null(),
-        trusted: core::ptr::null(),
-        aligned: core::ptr::null(),
-        checks: v.checks,
-        nr_ldst: 0,
-        call_len: emit::CALL_REL32_LEN,
-        mode: v.mode as u8,
         r12_free: v.r12_free as u8,
-        insns: core::ptr::null(),
-        members: core::ptr::null(),
-        len: 0,
+        ..Config::host(
+            v.mode,
+            shadow.offset(),
+            exec::slow_path_entry(),
+            exec::outline_entries(),
+            v.checks,
+        )
     }
 }
 

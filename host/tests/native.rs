@@ -29,22 +29,13 @@ fn syms() -> KernelSyms {
 
 fn cfg(mode: Mode, checks: u32) -> Config {
     let s = syms();
-    Config {
-        shadow_offset: KERNEL_SHADOW_OFFSET,
-        slow_path: 0xffff_ffff_8100_0000,
-        outline: [s.asan_load, s.asan_store, s.probe_load],
-        stack_only: core::ptr::null(),
-        trusted: core::ptr::null(),
-        aligned: core::ptr::null(),
+    Config::host(
+        mode,
+        KERNEL_SHADOW_OFFSET,
+        0xffff_ffff_8100_0000,
+        [s.asan_load, s.asan_store, s.probe_load],
         checks,
-        nr_ldst: 0,
-        call_len: emit::CALL_REL32_LEN,
-        mode: mode as u8,
-        r12_free: 1,
-        insns: core::ptr::null(),
-        members: core::ptr::null(),
-        len: 0,
-    }
+    )
 }
 
 /// A program as the JIT lays it out: frame, r12 when the config uses it,

@@ -292,11 +292,13 @@ pub unsafe extern "C" fn bpf_jit_kasan_plan(
     };
     let walk = Checker::with_marks(marks, trusted, aligned, 0);
     match merge::plan_program(insns, walk, targets, members) {
-        Ok(n) => {
+        Ok(Some(n)) => {
             // SAFETY: as above.
             unsafe { merged.write(count.saturating_sub(n)) };
             c_int::try_from(n).unwrap_or(ERANGE.to_errno())
         }
+        // Indirect jumps: nothing merged.
+        Ok(None) => c_int::try_from(count).unwrap_or(ERANGE.to_errno()),
         Err(merge::TooSmall) => EINVAL.to_errno(),
     }
 }

@@ -272,22 +272,22 @@ pub fn plan(
 
 /// Plans the merged groups of a whole program ([`jump_targets`], then
 /// [`plan`]) with `targets` and `members`, bitmaps of at least one bit per
-/// insn (`targets` is scratch). A program with indirect jumps gets no
-/// groups. Returns the number of checks that remain.
+/// insn (`targets` is scratch). Returns the number of checks that remain,
+/// or `None` for a program with indirect jumps, which gets no groups (its
+/// checks are all its checked accesses, which the caller has counted).
 pub fn plan_program(
     insns: &[BpfInsn],
     checker: Checker<'_>,
     targets: &mut [u64],
     members: &mut [u64],
-) -> Result<u32, TooSmall> {
+) -> Result<Option<u32>, TooSmall> {
     let bits = u32::try_from(insns.len()).map_err(|_| TooSmall)?;
     let mut targets = BitsMut::new(targets, bits)?;
     let mut members = BitsMut::new(members, bits)?;
     if !jump_targets(insns, &mut targets) {
-        let mut walk = checker;
-        return Ok(insns.iter().filter(|i| walk.next(i).is_some()).count() as u32);
+        return Ok(None);
     }
-    Ok(plan(insns, checker, targets.get(), &mut members))
+    Ok(Some(plan(insns, checker, targets.get(), &mut members)))
 }
 
 /// The members of the group that the access at `leader` leads, in program
