@@ -9,7 +9,7 @@ SHELL := /bin/bash
 S := scripts
 
 .PHONY: run test setup source config kernel modules selftests initramfs vm \
-	host-test guest-test patches bench corpus jit-identity fresh-check clean help
+	host-test guest-test patches bench corpus corpus-bytes jit-identity fresh-check clean help
 
 help:
 	@sed -n 's/^## //p' $(MAKEFILE_LIST)
@@ -73,6 +73,10 @@ bench: initramfs
 ## corpus     upstream test_verifier + a test_progs set at bpf_jit_kasan 0, 1, 2 (~1 h)
 corpus: initramfs
 	$(S)/corpus.sh
+
+## corpus-bytes JIT bytes and checks per access over the selftests' programs (~1 h)
+corpus-bytes: initramfs
+	$(S)/jit-identity.sh bytes
 
 ## jit-identity JIT images with CONFIG_KASAN_EBPF off vs the unpatched kernel, byte for byte (~1.5 h)
 jit-identity: selftests

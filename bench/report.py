@@ -33,6 +33,8 @@ MODES = {0: "none", 1: "inline", 2: "outline"}
 TARGETS = {
     "bytes_per_access_inline_median": ("<=", 12.0,
                                        "inline bytes per access (median; merged: 0)"),
+    "bytes_per_access_corpus_median": ("<=", 12.0,
+                                       "inline bytes per access, selftests corpus"),
     "runtime_ratio_inline": ("<=", 1.25, "inline run time / none (loops, geomean)"),
     "overhead_cut_vs_outline": (">=", 3.0, "overhead cut vs outline (loops)"),
     "load_time_ratio_inline": ("<=", 1.3, "inline load time / none (large)"),
@@ -238,6 +240,16 @@ def print_report(res, per, complete):
                       f"({p['ratio_upstream']:.3f})")
     else:
         print("NATIVE: no native.json (host/src/bin/native_bench.rs did not run)")
+    c = res.get("corpus_bytes")
+    if c:
+        print(f"CORPUS (make corpus-bytes, {c['date']}, {c['sample']}; {c['guest']}): "
+              f"{c['programs_with_accesses']} of {c['programs_loaded_both']} programs with "
+              f"accesses; {c['accesses']} accesses, {c['checks']} checks, {c['merged']} "
+              f"merged; bytes per access median {fmt(c['bytes_per_access_corpus_median'], '.1f')}, "
+              f"mean {fmt(c['bytes_per_access_corpus_mean'], '.1f')}; checks per access "
+              f"{fmt(c['checks_per_access_corpus'])}")
+    else:
+        print("CORPUS: no corpus-bytes.json (make corpus-bytes did not run)")
     print("All times are guest times under TCG (emulated): compare the ratios, "
           "not the absolute times.")
     if res["clocksource"] != "tsc":
@@ -420,6 +432,16 @@ def main():
         with open(npath) as f:
             native = json.load(f)
         summary.update(native["summary"])
+    # Bytes and checks per access over the selftests' programs, from the
+    # last `make corpus-bytes` (scripts/jit-identity.sh bytes): its own
+    # kernel, date and sample travel with it.
+    corpus = None
+    cpath = os.path.join(a.out, "corpus-bytes.json")
+    if os.path.exists(cpath):
+        with open(cpath) as f:
+            corpus = json.load(f)
+        for k in ("bytes_per_access_corpus_median", "checks_per_access_corpus"):
+            summary[k] = corpus[k]
     res = {
         "kernel": meta["kernel"] if meta else "unknown",
         "accel": a.accel,
@@ -435,6 +457,14 @@ def main():
                                        "per checked access, since mode 2 never merges; "
                                        "members of merged groups count with 0 bytes; "
                                        "median over programs with checks",
+            "bytes_per_access_corpus_median": "make corpus-bytes (corpus_bytes below): every "
+                                              "selftests program loaded at modes 0 and 1; per "
+                                              "program (jited_len(1) - jited_len(0)) / "
+                                              "(kasan_checks + kasan_merged)(1), median over "
+                                              "programs with accesses "
+                                              "(scripts/jit-identity/jitcmp/src/access.rs)",
+            "checks_per_access_corpus": "the same programs: sum of kasan_checks(1) / sum of "
+                                        "(kasan_checks + kasan_merged)(1)",
             "checks_per_access_inline": "sum of kasan_checks(1) / sum of kasan_checks(2) "
                                         "over the programs with checks",
             "runtime_ratio": "geometric mean over the ld/st loop programs of "
@@ -449,6 +479,7 @@ def main():
         },
         "programs": progs,
         "native": native,
+        "corpus_bytes": corpus,
         "summary": summary,
         "targets": {k: {"op": op, "target": t, "value": summary.get(k),
                         "verdict": verdict(k, summary.get(k), "overhead_cut_note" in summary)}

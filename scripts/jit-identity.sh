@@ -26,7 +26,8 @@
 # net.core.bpf_jit_kasan=1 (must differ from pristine) and =0 (must equal
 # pristine).
 #
-# Usage: scripts/jit-identity.sh [all|build|dump|compare]   (default all)
+# Usage: scripts/jit-identity.sh [all|build|dump|compare|bytes]   (default all;
+# bytes: `make corpus-bytes`, section 8)
 # Environment: JIT_IDENTITY_KERNELS (dump only these of "pristine off main"),
 # JIT_IDENTITY_CONFIG (the .config to start from, default out/build/.config),
 # JIT_IDENTITY_EXTRA_PATCH (a diff applied to off/linux after the series),
@@ -417,12 +418,59 @@ compare() {
 	return $rc
 }
 
+# --- 8. bytes per access over the corpus ------------------------------------------
+# `make corpus-bytes` (`bytes`): the main kernel alone, every program of every
+# k-th object (JIT_IDENTITY_MAIN_SAMPLE, default 1 here: the whole corpus)
+# dumped at net.core.bpf_jit_kasan=0 and =1 with its fdinfo counters, then
+# jitcmp --access-bytes (scripts/jit-identity/jitcmp/src/access.rs has the
+# definitions): $OUT/bench/corpus-bytes.json, which bench/report.py folds
+# into results.json (bytes_per_access_corpus_median, checks_per_access_corpus).
+# It replaces the main kernel's dumps of `dump`: run `dump` again before
+# `compare`.
+corpus_bytes() {
+	local s=${JIT_IDENTITY_MAIN_SAMPLE:-1} img=$IDENT/guest/initramfs.cpio
+	local t0=$SECONDS d=$IDENT/dumps j=$OUT/bench/corpus-bytes.json
+	mkdir -p "$LOGS" "$OUT/bench"
+	build_tools
+	JIT_IDENTITY_MODES="0 1" make_initramfs 1
+	if [ "$s" != 1 ]; then
+		JIT_IDENTITY_MODES="0 1" make_initramfs 0 "$s"
+		img=$IDENT/guest/sample-$s/initramfs.cpio
+	fi
+	snapshot_main
+	rm -f "$d/main.sample" "$j"
+	dump_kernel main "$IDENT/run/main/build/arch/x86/boot/bzImage" "$img"
+	echo "$s" > "$d/main.sample"
+	"$JITCMP" --access-bytes "$d/main-0.dump" "$d/main-1.dump" > "$j.tmp" ||
+		die "jitcmp --access-bytes failed"
+	# Where the figures come from, for the report.
+	python3 - "$j.tmp" "$IDENT/run/main/info" "$s" \
+		"$(tr -d '\r' < "$IDENT/run/main/logs/guest-jitdump.log" | grep -a -m1 '^JITDUMP_KERNEL')" <<'PY'
+import datetime, json, sys
+path, info, sample, kernel = sys.argv[1:5]
+with open(path) as f:
+    r = json.load(f)
+with open(info) as f:
+    r["main_kernel"] = f.read().splitlines()
+r["sample"] = f"every {sample}th object" if sample != "1" else "every object"
+r["guest"] = kernel
+r["date"] = datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="seconds")
+with open(path, "w") as f:
+    json.dump(r, f, indent=1)
+    f.write("\n")
+PY
+	mv "$j.tmp" "$j"
+	cat "$j"
+	step "corpus-bytes: $j in $((SECONDS - t0)) s"
+}
+
 # Only the main function runs: the file can be edited while this runs.
 main() {
 	case ${1:-all} in
 	build) build ;;
 	dump) dump_all ;;
 	compare) compare ;;
+	bytes) corpus_bytes ;;
 	all)
 		local t0=$SECONDS
 		build
@@ -430,7 +478,7 @@ main() {
 		compare || { step "FAILED after $((SECONDS - t0)) s"; return 1; }
 		step "passed in $((SECONDS - t0)) s"
 		;;
-	*) die "usage: $0 [all|build|dump|compare]" ;;
+	*) die "usage: $0 [all|build|dump|compare|bytes]" ;;
 	esac
 }
 main "$@"; exit $?

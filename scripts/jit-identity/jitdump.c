@@ -17,6 +17,9 @@
  *   O <object> -1 <errno>                        object did not open
  *   P <object> <prog> <type> ok <ms> <xlated_len> <nfuncs> <len,...>
  *     <ksym,...> <image hex>                     program loaded
+ *   K <object> <prog> <mode> <checks> <merged>   after a P ... ok record, on
+ *     a kernel with the series: the program's kasan_mode, kasan_checks and
+ *     kasan_merged from its fdinfo (subprograms included)
  *   P <object> <prog> <type> fail <ms> <errno>   program did not load
  *   P <object> <prog> -1 skip 0 0                on the skip list (-s)
  *   X <object> <what> <status>                   the child crashed/timed out
@@ -98,6 +101,43 @@ static const char *base(const char *path)
 	const char *s = strrchr(path, '/');
 
 	return s ? s + 1 : path;
+}
+
+/*
+ * The KASAN counters of a loaded program, from /proc/self/fdinfo/<fd>: a K
+ * record if the kernel prints them (a kernel with the series), nothing if
+ * it prints none of them, an error if it prints some only.
+ */
+static int dump_kasan(const char *obj, const char *name, int fd)
+{
+	unsigned long long v, mode = 0, checks = 0, merged = 0;
+	char path[64], line[256];
+	int seen = 0;
+	FILE *f;
+
+	snprintf(path, sizeof(path), "/proc/self/fdinfo/%d", fd);
+	f = fopen(path, "r");
+	if (!f)
+		return -errno;
+	while (fgets(line, sizeof(line), f)) {
+		if (sscanf(line, "kasan_mode: %llu", &v) == 1) {
+			mode = v;
+			seen |= 1;
+		} else if (sscanf(line, "kasan_checks: %llu", &v) == 1) {
+			checks = v;
+			seen |= 2;
+		} else if (sscanf(line, "kasan_merged: %llu", &v) == 1) {
+			merged = v;
+			seen |= 4;
+		}
+	}
+	fclose(f);
+	if (!seen)
+		return 0;
+	if (seen != 7)
+		return -EPROTO;
+	printf("K %s %s %llu %llu %llu\n", obj, name, mode, checks, merged);
+	return 0;
 }
 
 /* The JIT image and function table of a loaded program, as one record. */
@@ -211,6 +251,8 @@ static void do_object(const char *path)
 		if (!err)
 			err = dump_prog(obj, names[i], type, ms,
 					bpf_program__fd(target));
+		if (!err)
+			err = dump_kasan(obj, names[i], bpf_program__fd(target));
 		if (err)
 			printf("P %s %s %d fail %ld %d\n", obj, names[i], type,
 			       ms, err);

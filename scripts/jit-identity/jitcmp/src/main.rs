@@ -41,6 +41,7 @@
 //! the number and lengths of the functions and the xlated length.
 //!
 //! Usage: jitcmp [-n max_reported] [--b-subset] [--btf A.btf B.btf] A.dump B.dump
+//!        jitcmp --access-bytes A.dump B.dump   (src/access.rs)
 //! (the .btf files: the kernels' raw BTF, /sys/kernel/btf/vmlinux.)
 //! (--b-subset: B dumped a sample of A's objects; compare on B's objects.)
 //! Exit status: 0 if identical (same objects, same load-failure set, every
@@ -53,6 +54,8 @@ use std::collections::{BTreeMap, BTreeSet};
 use std::fmt::Write as _;
 use std::process::exit;
 
+mod access;
+
 #[derive(Default)]
 struct Prog {
     ptype: i64,
@@ -64,6 +67,9 @@ struct Prog {
     lens: Vec<usize>,
     ksyms: Vec<u64>,
     image: Vec<u8>,
+    /// The K record that followed it: (kasan_mode, kasan_checks,
+    /// kasan_merged), on a kernel with the series.
+    kasan: Option<(u32, u64, u64)>,
 }
 
 #[derive(Default)]
@@ -82,7 +88,7 @@ fn unhex(s: &str) -> Option<Vec<u8>> {
     if s == "-" {
         return Some(Vec::new());
     }
-    if s.len() % 2 != 0 {
+    if !s.len().is_multiple_of(2) {
         return None;
     }
     (0..s.len())
@@ -93,61 +99,82 @@ fn unhex(s: &str) -> Option<Vec<u8>> {
 
 fn parse(path: &str) -> Dump {
     let text = std::fs::read_to_string(path).unwrap_or_else(|e| die(&format!("{path}: {e}")));
+    parse_text(&text, path).unwrap_or_else(|e| die(&e))
+}
+
+/// A jitdump dump (the text of `path`), or the first bad record.
+fn parse_text(text: &str, path: &str) -> Result<Dump, String> {
     let mut d = Dump::default();
     for (n, line) in text.lines().enumerate() {
-        let bad = || -> ! { die(&format!("{path}:{}: bad record", n + 1)) };
-        let f: Vec<&str> = line.split(' ').collect();
-        match f[0] {
-            "O" if f.len() >= 3 => {
-                d.objects.insert(f[1].to_string(), f[2].parse().unwrap_or_else(|_| bad()));
-            }
-            "X" => d.crashed.push(line.to_string()),
-            "P" if f.len() >= 7 => {
-                let mut p = Prog {
-                    ptype: f[3].parse().unwrap_or_else(|_| bad()),
-                    ms: f[5].parse().unwrap_or_else(|_| bad()),
-                    ..Default::default()
-                };
-                match f[4] {
-                    "fail" => p.err = f[6].parse().unwrap_or_else(|_| bad()),
-                    "skip" => p.skipped = true,
-                    "ok" if f.len() == 11 => {
-                        p.ok = true;
-                        p.xlated = f[6].parse().unwrap_or_else(|_| bad());
-                        let nf: usize = f[7].parse().unwrap_or_else(|_| bad());
-                        if f[8] != "-" {
-                            p.lens = f[8]
-                                .split(',')
-                                .map(|x| x.parse().unwrap_or_else(|_| bad()))
-                                .collect();
-                        }
-                        if f[9] != "-" {
-                            p.ksyms = f[9]
-                                .split(',')
-                                .map(|x| u64::from_str_radix(x, 16).unwrap_or_else(|_| bad()))
-                                .collect();
-                        }
-                        p.image = unhex(f[10]).unwrap_or_else(|| bad());
-                        if p.lens.len() != nf {
-                            bad();
-                        }
-                        // A program without subprograms may report no
-                        // function lengths: then it is one function.
-                        if p.lens.is_empty() {
-                            p.lens.push(p.image.len());
-                        }
-                        if p.lens.iter().sum::<usize>() != p.image.len() {
-                            bad();
-                        }
-                    }
-                    _ => bad(),
-                }
-                d.progs.insert((f[1].to_string(), f[2].to_string()), p);
-            }
-            _ => bad(),
-        }
+        parse_record(&mut d, line).map_err(|()| format!("{path}:{}: bad record", n + 1))?;
     }
-    d
+    Ok(d)
+}
+
+fn num<T: std::str::FromStr>(s: &str) -> Result<T, ()> {
+    s.parse().map_err(|_| ())
+}
+
+/// One record of a dump (jitdump.c's header lists them) into `d`.
+fn parse_record(d: &mut Dump, line: &str) -> Result<(), ()> {
+    let f: Vec<&str> = line.split(' ').collect();
+    match f[0] {
+        "O" if f.len() >= 3 => {
+            d.objects.insert(f[1].to_string(), num(f[2])?);
+        }
+        "X" => d.crashed.push(line.to_string()),
+        "P" if f.len() >= 7 => {
+            let mut p = Prog {
+                ptype: num(f[3])?,
+                ms: num(f[5])?,
+                ..Default::default()
+            };
+            match f[4] {
+                "fail" => p.err = num(f[6])?,
+                "skip" => p.skipped = true,
+                "ok" if f.len() == 11 => {
+                    p.ok = true;
+                    p.xlated = num(f[6])?;
+                    let nf: usize = num(f[7])?;
+                    if f[8] != "-" {
+                        p.lens = f[8].split(',').map(num).collect::<Result<_, _>>()?;
+                    }
+                    if f[9] != "-" {
+                        p.ksyms = f[9]
+                            .split(',')
+                            .map(|x| u64::from_str_radix(x, 16).map_err(|_| ()))
+                            .collect::<Result<_, _>>()?;
+                    }
+                    p.image = unhex(f[10]).ok_or(())?;
+                    if p.lens.len() != nf {
+                        return Err(());
+                    }
+                    // A program without subprograms may report no
+                    // function lengths: then it is one function.
+                    if p.lens.is_empty() {
+                        p.lens.push(p.image.len());
+                    }
+                    if p.lens.iter().sum::<usize>() != p.image.len() {
+                        return Err(());
+                    }
+                }
+                _ => return Err(()),
+            }
+            d.progs.insert((f[1].to_string(), f[2].to_string()), p);
+        }
+        // The counters of the program loaded just before (P ... ok).
+        "K" if f.len() == 6 => {
+            let key = (f[1].to_string(), f[2].to_string());
+            let p = d
+                .progs
+                .get_mut(&key)
+                .filter(|p| p.ok && p.kasan.is_none())
+                .ok_or(())?;
+            p.kasan = Some((num(f[3])?, num(f[4])?, num(f[5])?));
+        }
+        _ => return Err(()),
+    }
+    Ok(())
 }
 
 /// A kernel's BTF, as much as jitcmp needs: the kind and name of each type
@@ -174,7 +201,10 @@ fn parse_btf(path: &str) -> Btf {
     let (t0, s0) = (hdr_len + type_off, hdr_len + str_off);
     let name = |off: u32| -> String {
         let start = s0 + off as usize;
-        let end = d[start..].iter().position(|&c| c == 0).map_or(d.len(), |n| start + n);
+        let end = d[start..]
+            .iter()
+            .position(|&c| c == 0)
+            .map_or(d.len(), |n| start + n);
         String::from_utf8_lossy(&d[start..end]).into_owned()
     };
     let mut types = vec![(0, String::new())];
@@ -186,9 +216,9 @@ fn parse_btf(path: &str) -> Btf {
         o += 12;
         o += match kind {
             1 | 14 | 17 => 4,             // INT, VAR, DECL_TAG
-            3 => 12,                       // ARRAY
-            4 | 5 | 15 | 19 => vlen * 12,  // STRUCT, UNION, DATASEC, ENUM64
-            6 | 13 => vlen * 8,            // ENUM, FUNC_PROTO
+            3 => 12,                      // ARRAY
+            4 | 5 | 15 | 19 => vlen * 12, // STRUCT, UNION, DATASEC, ENUM64
+            6 | 13 => vlen * 8,           // ENUM, FUNC_PROTO
             _ => 0,
         };
     }
@@ -199,7 +229,9 @@ fn parse_btf(path: &str) -> Btf {
 fn same_btf_type(a: u32, b: u32, btf: Option<&(Btf, Btf)>) -> bool {
     let Some((ba, bb)) = btf else { return false };
     match (ba.types.get(a as usize), bb.types.get(b as usize)) {
-        (Some((ka, na)), Some((kb, nb))) => a != 0 && b != 0 && ka == kb && !na.is_empty() && na == nb,
+        (Some((ka, na)), Some((kb, nb))) => {
+            a != 0 && b != 0 && ka == kb && !na.is_empty() && na == nb
+        }
         _ => false,
     }
 }
@@ -391,7 +423,10 @@ fn compare_prog(a: &Prog, b: &Prog, st: &mut Stats, btf: Option<&(Btf, Btf)>) ->
                 || ia.is_jmp_short_or_near()
                 || ia.is_jcc_short_or_near()
                 || (0..ia.op_count()).any(|o| {
-                    matches!(ia.op_kind(o), OpKind::NearBranch16 | OpKind::NearBranch32 | OpKind::NearBranch64)
+                    matches!(
+                        ia.op_kind(o),
+                        OpKind::NearBranch16 | OpKind::NearBranch32 | OpKind::NearBranch64
+                    )
                 });
             let mut why: Option<&str> = None;
             if is_branch && ka.has_immediate() {
@@ -475,6 +510,14 @@ fn compare_prog(a: &Prog, b: &Prog, st: &mut Stats, btf: Option<&(Btf, Btf)>) ->
 
 fn main() {
     let mut args: Vec<String> = std::env::args().skip(1).collect();
+    if args.len() == 3 && args[0] == "--access-bytes" {
+        let (a, b) = (parse(&args[1]), parse(&args[2]));
+        match access::access_bytes(&a, &b) {
+            Ok(f) => print!("{}", access::to_json(&f, &args[1], &args[2])),
+            Err(e) => die(&e),
+        }
+        exit(0);
+    }
     let mut max_report = 5usize;
     let mut b_subset = false;
     let mut btf_files: Option<(String, String)> = None;
@@ -493,10 +536,12 @@ fn main() {
         }
     }
     if args.len() != 2 {
-        die("usage: jitcmp [-n max_reported] [--b-subset] [--btf A.btf B.btf] A.dump B.dump");
+        die("usage: jitcmp [-n max_reported] [--b-subset] [--btf A.btf B.btf] A.dump B.dump\n       jitcmp --access-bytes MODE0.dump MODE1.dump");
     }
     let (mut a, b) = (parse(&args[0]), parse(&args[1]));
-    let btf = btf_files.as_ref().map(|(x, y)| (parse_btf(x), parse_btf(y)));
+    let btf = btf_files
+        .as_ref()
+        .map(|(x, y)| (parse_btf(x), parse_btf(y)));
     // B dumped a sample of A's objects: compare on those only.
     let a_objects = a.objects.len();
     if b_subset {
@@ -551,7 +596,12 @@ fn main() {
             }
         }
     }
-    for x in a.crashed.iter().map(|x| ("A", x)).chain(b.crashed.iter().map(|x| ("B", x))) {
+    for x in a
+        .crashed
+        .iter()
+        .map(|x| ("A", x))
+        .chain(b.crashed.iter().map(|x| ("B", x)))
+    {
         bad = true;
         writeln!(w, "  crashed/timed out in {}: {}", x.0, x.1).unwrap();
     }
@@ -593,7 +643,13 @@ fn main() {
         }
     }
     let secs = |d: &Dump| d.progs.values().map(|p| p.ms).sum::<u64>() as f64 / 1000.0;
-    writeln!(w, "load time:    A {:.0} s, B {:.0} s (guest time, loads that succeeded or failed)", secs(&a), secs(&b)).unwrap();
+    writeln!(
+        w,
+        "load time:    A {:.0} s, B {:.0} s (guest time, loads that succeeded or failed)",
+        secs(&a),
+        secs(&b)
+    )
+    .unwrap();
     writeln!(
         w,
         "load failures: loaded in A only: {}, loaded in B only: {}, failed in both with different errors: {}, listed in one dump only: {}",
@@ -664,11 +720,24 @@ fn main() {
     )
     .unwrap();
     if let (Some((fa, fb)), Some((ba, bb))) = (&btf_files, &btf) {
-        writeln!(w, "BTF:          A {} ({} types), B {} ({} types)", fa, ba.types.len() - 1, fb, bb.types.len() - 1).unwrap();
+        writeln!(
+            w,
+            "BTF:          A {} ({} types), B {} ({} types)",
+            fa,
+            ba.types.len() - 1,
+            fb,
+            bb.types.len() - 1
+        )
+        .unwrap();
     }
     if differ > 0 {
         bad = true;
-        writeln!(w, "first difference of {} of the {differ} different programs:", reports.len()).unwrap();
+        writeln!(
+            w,
+            "first difference of {} of the {differ} different programs:",
+            reports.len()
+        )
+        .unwrap();
         for r in &reports {
             writeln!(w, "{r}").unwrap();
         }
