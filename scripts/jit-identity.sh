@@ -441,11 +441,16 @@ corpus_bytes() {
 	rm -f "$d/main.sample" "$j"
 	dump_kernel main "$IDENT/run/main/build/arch/x86/boot/bzImage" "$img"
 	echo "$s" > "$d/main.sample"
+	# Loading every program must leave no KASAN report, oops or warning
+	# (the job counts them in dmesg; the console has no kernel lines).
+	local con=$IDENT/run/main/logs/guest-jitdump.log
+	grep -aqx '== jitdump: BUG/WARNING/Oops lines in dmesg: 0' <(tr -d '\r' < "$con") ||
+		die "the guest's kernel log has BUG/WARNING/Oops lines: see $con"
 	"$JITCMP" --access-bytes "$d/main-0.dump" "$d/main-1.dump" > "$j.tmp" ||
 		die "jitcmp --access-bytes failed"
 	# Where the figures come from, for the report.
 	python3 - "$j.tmp" "$IDENT/run/main/info" "$s" \
-		"$(tr -d '\r' < "$IDENT/run/main/logs/guest-jitdump.log" | grep -a -m1 '^JITDUMP_KERNEL')" <<'PY'
+		"$(grep -a -m1 '^JITDUMP_KERNEL' <(tr -d '\r' < "$con"))" <<'PY'
 import datetime, json, sys
 path, info, sample, kernel = sys.argv[1:5]
 with open(path) as f:

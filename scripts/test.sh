@@ -12,13 +12,19 @@ summary() {
 }
 trap 'summary' EXIT
 
-# 1. Host: cargo test over the emitter core (decode and execute), and the
-# tests of the console checker and the corpus parser.
+# 1. Host: cargo test over the emitter core (decode and execute) and
+# jitcmp, and the tests of the console checker and the corpus parser.
 "$TOP/scripts/setup.sh"
 log "host tests (cargo test --release in host/)"
 set +e
 (cd "$TOP/host" && cargo test --release 2>&1) | tee "$OUT/logs/host-test.log"
 hrc=${PIPESTATUS[0]}
+# jitcmp's own tests (make jit-identity, make corpus-bytes), in the same log.
+log "host tests of jitcmp (cargo test --release in scripts/jit-identity/jitcmp)"
+(cd "$TOP/scripts/jit-identity/jitcmp" &&
+	CARGO_TARGET_DIR=$OUT/jitcmp-target cargo test --release 2>&1) |
+	tee -a "$OUT/logs/host-test.log"
+[ "${PIPESTATUS[0]}" = 0 ] || hrc=1
 set -e
 while read -r p f i; do
 	passed=$((passed + p)); failed=$((failed + f)); skipped=$((skipped + i))
