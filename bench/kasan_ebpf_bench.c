@@ -41,6 +41,7 @@
 
 #include <linux/bpf.h>
 #include <bpf/bpf.h>
+#include <bpf/btf.h>
 #include <bpf/libbpf.h>
 
 #include "loops.skel.h"
@@ -476,6 +477,8 @@ static const char *const image_syms[] = {
 	"kasan_bpf_probe_load1", "kasan_bpf_probe_load2",
 	"kasan_bpf_probe_load4", "kasan_bpf_probe_load8",
 	"__x86_return_thunk",
+	/* The mixed program's hash map: its inlined lookup and its update. */
+	"__htab_map_lookup_elem", "htab_map_update_elem",
 };
 
 static void print_syms(void)
@@ -501,6 +504,72 @@ static void print_syms(void)
 		printf("%s\"%s\":\"0x%llx\"", i ? "," : "", image_syms[i],
 		       addr[i]);
 	printf("}}\n");
+}
+
+/*
+ * Byte offset of member @name in the struct or union of BTF type @id,
+ * looking into anonymous members (sk_buff's unions and struct_group()s);
+ * -1 if it has none.
+ */
+static long member_off(const struct btf *btf, __u32 id, const char *name)
+{
+	const struct btf_type *t = btf__type_by_id(btf, id);
+	const struct btf_member *m;
+	__u32 i;
+	long off;
+
+	if (!t || !btf_is_composite(t))
+		return -1;
+	m = btf_members(t);
+	for (i = 0; i < btf_vlen(t); i++, m++) {
+		const char *n = btf__name_by_offset(btf, m->name_off);
+
+		if (n && *n) {
+			if (!strcmp(n, name))
+				return btf_member_bit_offset(t, i) / 8;
+			continue;
+		}
+		off = member_off(btf, m->type, name);
+		if (off >= 0)
+			return btf_member_bit_offset(t, i) / 8 + off;
+	}
+	return -1;
+}
+
+static long struct_member_off(const struct btf *btf, const char *type,
+			      const char *name)
+{
+	int id = btf__find_by_name_kind(btf, type, BTF_KIND_STRUCT);
+	long off = id > 0 ? member_off(btf, id, name) : -1;
+
+	if (off < 0)
+		die("kernel BTF: no struct %s member %s", type, name);
+	return off;
+}
+
+/*
+ * For the native harness's stand-in sk_buff (host/src/bin/native_bench.rs):
+ * where the verifier's rewrite of the mixed program's __sk_buff accesses
+ * reads (skb->data, skb->len, and the data_end that
+ * bpf_compute_data_pointers() keeps in skb->cb as struct bpf_skb_data_end),
+ * from this kernel's BTF, and the packet of the test runs.
+ */
+static void print_skb(void)
+{
+	struct btf *btf = btf__load_vmlinux_btf();
+	size_t i;
+
+	if (!btf)
+		die("kernel BTF: %s", strerror(errno));
+	printf("%s {\"type\":\"skb\",\"data\":%ld,\"data_end\":%ld,\"len\":%ld,\"pkt\":\"",
+	       PREFIX, struct_member_off(btf, "sk_buff", "data"),
+	       struct_member_off(btf, "sk_buff", "cb") +
+	       struct_member_off(btf, "bpf_skb_data_end", "data_end"),
+	       struct_member_off(btf, "sk_buff", "len"));
+	for (i = 0; i < sizeof(pkt); i++)
+		printf("%02x", pkt[i]);
+	printf("\"}\n");
+	btf__free(btf);
 }
 
 /* The JIT image of @fd in base64 lines of at most IMAGE_CHUNK characters. */
@@ -562,6 +631,7 @@ static void print_images(void)
 	int i, m;
 
 	print_syms();
+	print_skb();
 	for (i = 0; i < nprogs; i++)
 		for (m = 0; m < NMODES; m++)
 			if (strcmp(progs[i].name, "large") && progs[i].v[m].fd >= 0)

@@ -18,7 +18,11 @@
 //!   r11, [rip + ...]` reads) becomes the host shadow's;
 //! - every other 64-bit kernel address the image loads (`movabs`: a map,
 //!   for the bench's array lookups) becomes the address of a host region,
-//!   one per distinct kernel address, whose shadow says valid.
+//!   one per distinct kernel address, whose shadow says valid;
+//! - `call`s of the hash map's `__htab_map_lookup_elem()` (the verifier
+//!   inlines `bpf_map_lookup_elem()` of a hash map into that call) and
+//!   `htab_map_update_elem()` (the verifier calls the map's op directly)
+//!   go to host stand-ins ([`HTAB_ELEM`]): the bench's packet program.
 //!
 //! Anything else that leaves the image (a call or jump to another kernel
 //! function, a RIP-relative operand outside the image and the tail, a
@@ -49,6 +53,10 @@ pub struct KernelSyms {
     pub probe_load: [u64; 4],
     /// `__x86_return_thunk` (0 if the kernel has none).
     pub return_thunk: u64,
+    /// `__htab_map_lookup_elem` (0: not known, calls to it are refused).
+    pub htab_lookup: u64,
+    /// `htab_map_update_elem` (0: not known, calls to it are refused).
+    pub htab_update: u64,
 }
 
 impl KernelSyms {
@@ -74,6 +82,8 @@ impl KernelSyms {
             asan_store: four("__asan_store")?,
             probe_load: four("kasan_bpf_probe_load")?,
             return_thunk: m.get("__x86_return_thunk").copied().unwrap_or(0),
+            htab_lookup: m.get("__htab_map_lookup_elem").copied().unwrap_or(0),
+            htab_update: m.get("htab_map_update_elem").copied().unwrap_or(0),
         })
     }
 }
@@ -95,6 +105,8 @@ pub struct HostMemory {
     /// The host shadow offset: `(addr >> 3) + offset` is `addr`'s shadow.
     pub shadow_offset: u64,
     regions: BTreeMap<u64, u64>,
+    /// Regions handed out by [`HostMemory::scratch`].
+    scratch: u64,
 }
 
 impl HostMemory {
@@ -109,7 +121,16 @@ impl HostMemory {
             shadow,
             shadow_offset,
             regions: BTreeMap::new(),
+            scratch: 0,
         }
+    }
+
+    /// A region of its own, zeroed, valid in the shadow, that no kernel
+    /// address maps to: for a context or a packet the images read.
+    pub fn scratch(&mut self) -> Result<u64, String> {
+        // Keys below any kernel address: never a `movabs` operand here.
+        self.scratch += 1;
+        self.region(self.scratch)
     }
 
     /// The host address that stands in for kernel data address `kaddr`.
@@ -135,6 +156,22 @@ impl HostMemory {
         {
             *s = value;
         }
+    }
+
+    /// Writes `bytes` at host address `addr`, which must be inside it.
+    pub fn write(&mut self, addr: u64, bytes: &[u8]) -> Result<(), String> {
+        let base = self.data.as_ptr() as u64;
+        let off = addr
+            .checked_sub(base)
+            .filter(|o| o + bytes.len() as u64 <= DATA_LEN as u64)
+            .ok_or_else(|| format!("{addr:#x}+{} is outside the host memory", bytes.len()))?;
+        // SAFETY: `off..off + len` is inside `data`, which we borrow
+        // mutably; any bytes are valid `u64` contents.
+        unsafe {
+            let dst = (self.data.as_mut_ptr() as *mut u8).add(off as usize);
+            core::ptr::copy_nonoverlapping(bytes.as_ptr(), dst, bytes.len());
+        }
+        Ok(())
     }
 
     /// The top of the images' stack (16-byte aligned).
@@ -205,6 +242,39 @@ stand_ins! {
     check4 native_check4 4;
     check8 native_check8 8;
 }
+
+/// Where the hash map stand-in's one element starts in the map's host
+/// region (the program adds the value's offset in the element, below 256).
+pub const HTAB_ELEM: u64 = 4096;
+/// Calls of the `htab_map_update_elem()` stand-in.
+pub static HTAB_UPDATES: AtomicU64 = AtomicU64::new(0);
+
+/// Stand-in for `__htab_map_lookup_elem(map, key)` on the bench's flow map
+/// (16-byte keys): it hashes the key, as the kernel's lookup does before it
+/// walks a bucket, and returns the map's one element, at [`HTAB_ELEM`] in
+/// the map's host region: the flow is always found, as in the guest, where
+/// every test run after the first finds the flow the first one added. The
+/// kernel's lookup also walks the bucket and compares the key, which this
+/// does not: the native mixed ratio is, if anything, pessimistic for the
+/// checks.
+extern "C" fn htab_lookup(map: u64, key: *const u32) -> u64 {
+    let mut h = 0x9e37_79b9u32;
+    for i in 0..4 {
+        // SAFETY: the key is the program's 16-byte key on its stack.
+        let w = unsafe { key.add(i).read_unaligned() };
+        h = (h ^ w).wrapping_mul(0x85eb_ca6b).rotate_left(13);
+    }
+    core::hint::black_box(h);
+    map + HTAB_ELEM
+}
+crate::aligned_shim!(native_htab_lookup, htab_lookup);
+
+/// Stand-in for `htab_map_update_elem()`: counts the call, returns 0.
+extern "C" fn htab_update() -> u64 {
+    HTAB_UPDATES.fetch_add(1, Ordering::Relaxed);
+    0
+}
+crate::aligned_shim!(native_htab_update, htab_update);
 
 extern "C" {
     fn native_ret();
@@ -355,6 +425,12 @@ pub fn relocate(
                 } else if let Some(l) = call.then(|| kind(&syms.probe_load)).flatten() {
                     *relocs.entry("probe_load call").or_insert(0) += 1;
                     stand_in(l)
+                } else if call && syms.htab_lookup != 0 && t == syms.htab_lookup {
+                    *relocs.entry("hash map lookup call").or_insert(0) += 1;
+                    native_htab_lookup as *const () as u64
+                } else if call && syms.htab_update != 0 && t == syms.htab_update {
+                    *relocs.entry("hash map update call").or_insert(0) += 1;
+                    native_htab_update as *const () as u64
                 } else if !call && syms.return_thunk != 0 && t == syms.return_thunk {
                     *relocs.entry("return thunk").or_insert(0) += 1;
                     native_ret as *const () as u64

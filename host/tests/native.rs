@@ -8,7 +8,8 @@ use kasan_ebpf_host::asm::{Asm, Reg};
 use kasan_ebpf_host::emit::{self, Config, Mode, Plain};
 use kasan_ebpf_host::insn::{Access, BpfReg};
 use kasan_ebpf_host::native::{
-    relocate, HostMemory, KernelSyms, KERNEL_SHADOW_OFFSET, REPORTS, SLOW_ENTRIES,
+    relocate, HostMemory, KernelSyms, HTAB_ELEM, HTAB_UPDATES, KERNEL_SHADOW_OFFSET, REPORTS,
+    SLOW_ENTRIES,
 };
 use std::sync::atomic::Ordering;
 
@@ -24,7 +25,37 @@ fn syms() -> KernelSyms {
         asan_store: f(0xffff_ffff_8120_1000),
         probe_load: f(0xffff_ffff_8120_2000),
         return_thunk: 0xffff_ffff_8130_0000,
+        htab_lookup: HTAB_LOOKUP,
+        htab_update: HTAB_UPDATE,
     }
+}
+
+const HTAB_LOOKUP: u64 = 0xffff_ffff_8140_0000;
+const HTAB_UPDATE: u64 = 0xffff_ffff_8140_1000;
+
+/// As the JIT lays out a hash map update then lookup (the verifier's
+/// inlined `bpf_map_lookup_elem()`): a 16-byte key on the stack, `call
+/// htab_map_update_elem`, `call __htab_map_lookup_elem(MAP, key)`, then
+/// `if (r0) r0 = *(u64 *)(r0 + 64)`.
+fn htab_program() -> Vec<u8> {
+    let mut c = vec![0x55, 0x48, 0x89, 0xe5, 0x48, 0x83, 0xec, 0x10]; // push rbp; mov rbp, rsp; sub rsp, 16
+    c.extend([0x48, 0xc7, 0x45, 0xf0, 1, 0, 0, 0]); // mov qword [rbp - 16], 1
+    c.extend([0x48, 0xc7, 0x45, 0xf8, 2, 0, 0, 0]); // mov qword [rbp - 8], 2
+    c.extend([0x48, 0xbf]); // movabs rdi, MAP
+    c.extend(MAP.to_le_bytes());
+    c.extend([0x48, 0x8d, 0x75, 0xf0]); // lea rsi, [rbp - 16]
+    for target in [HTAB_UPDATE, HTAB_LOOKUP] {
+        let rel = target.wrapping_sub(IP + c.len() as u64 + 5) as i32;
+        c.push(0xe8);
+        c.extend(rel.to_le_bytes());
+        if target == HTAB_UPDATE {
+            c.extend([0x48, 0x8d, 0x75, 0xf0]); // lea rsi, [rbp - 16] again
+        }
+    }
+    c.extend([0x48, 0x85, 0xc0, 0x74, 0x07]); // test rax, rax; je +7
+    c.extend([0x48, 0x83, 0xc0, 0x40, 0x48, 0x8b, 0x00]); // add rax, 64; mov rax, [rax]
+    c.extend([0xc9, 0xc3]); // leave; ret
+    c
 }
 
 fn cfg(mode: Mode, checks: u32) -> Config {
@@ -186,4 +217,27 @@ fn relocated_images_run_natively_and_the_rest_is_refused() {
     let mut indirect = good;
     indirect.extend([0xff, 0xe0]); // jmp rax
     refuse(&indirect, "indirect");
+
+    // The hash map's calls go to the stand-ins: the lookup returns the
+    // map's one element, the update is counted.
+    let code = htab_program();
+    let mut mem = HostMemory::new();
+    let r = relocate(&code, IP, &syms(), &mut mem).unwrap();
+    let host = mem.host_of(MAP).unwrap();
+    // SAFETY: the element's value is in the map's host region.
+    unsafe { *((host + HTAB_ELEM + 64) as *mut u64) = 0x600d };
+    let updates = HTAB_UPDATES.load(Ordering::Relaxed);
+    let mut fake_ctx = [0u8; 64];
+    // SAFETY: the image uses its stack and the host region only.
+    assert_eq!(unsafe { r.run(fake_ctx.as_mut_ptr()) }, 0x600d);
+    assert_eq!(HTAB_UPDATES.load(Ordering::Relaxed) - updates, 1);
+    assert_eq!(r.relocs["hash map lookup call"], 1);
+    assert_eq!(r.relocs["hash map update call"], 1);
+    // Without the kernel's symbols, the calls are refused.
+    let mut unknown = syms();
+    unknown.htab_lookup = 0;
+    let e = relocate(&code, IP, &unknown, &mut HostMemory::new())
+        .err()
+        .unwrap();
+    assert!(e.contains("call to kernel address"), "{e}");
 }

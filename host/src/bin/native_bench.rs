@@ -12,7 +12,9 @@
 //! `NATIVE_BENCH_DEBUG` set, each image first runs once, announced on
 //! stderr, to find one that crashes.
 
-use kasan_ebpf_host::native::{relocate, HostMemory, KernelSyms, Relocated, SLOW_ENTRIES};
+use kasan_ebpf_host::native::{
+    relocate, HostMemory, KernelSyms, Relocated, HTAB_UPDATES, SLOW_ENTRIES,
+};
 use std::collections::BTreeMap;
 use std::sync::atomic::Ordering;
 use std::time::Instant;
@@ -74,14 +76,56 @@ struct Dump {
     total: u32,
 }
 
+/// Where the verifier's rewrite of the mixed program's `__sk_buff`
+/// accesses reads in a `struct sk_buff` (byte offsets, from the guest
+/// kernel's BTF) and the packet the guest's test runs give it.
+#[derive(Debug, Default, PartialEq)]
+struct Skb {
+    data: u64,
+    data_end: u64,
+    len: u64,
+    pkt: Vec<u8>,
+}
+
 struct Parsed {
     syms: BTreeMap<String, u64>,
     images: BTreeMap<(String, usize), Dump>,
+    skb: Option<Skb>,
+}
+
+fn unhex(s: &str) -> Option<Vec<u8>> {
+    if s.len() % 2 != 0 {
+        return None;
+    }
+    (0..s.len())
+        .step_by(2)
+        .map(|i| u8::from_str_radix(s.get(i..i + 2)?, 16).ok())
+        .collect()
+}
+
+/// A stand-in `struct sk_buff` for the mixed program, as
+/// bpf_prog_test_run_skb() sets one up for a `tc` program: `data` at the
+/// Ethernet header of a copy of the packet, `len` its length, and the
+/// `data_end` that bpf_compute_data_pointers() keeps in `cb` at the end of
+/// the (linear) packet. Both in `mem`, valid in the shadow.
+fn fake_skb(mem: &mut HostMemory, s: &Skb) -> Result<u64, String> {
+    let (ctx, pkt) = (mem.scratch()?, mem.scratch()?);
+    for off in [s.data, s.data_end, s.len] {
+        if off > 2048 {
+            return Err(format!("sk_buff field offset {off} beyond the stand-in"));
+        }
+    }
+    mem.write(pkt, &s.pkt)?;
+    mem.write(ctx + s.data, &pkt.to_le_bytes())?;
+    mem.write(ctx + s.data_end, &(pkt + s.pkt.len() as u64).to_le_bytes())?;
+    mem.write(ctx + s.len, &(s.pkt.len() as u32).to_le_bytes())?;
+    Ok(ctx)
 }
 
 fn parse(log: &str) -> Result<Parsed, String> {
     let mut syms = BTreeMap::new();
     let mut images: BTreeMap<(String, usize), Dump> = BTreeMap::new();
+    let mut skb = None;
     for line in log.lines() {
         let Some(at) = line.find(PREFIX) else {
             continue;
@@ -100,6 +144,22 @@ fn parse(log: &str) -> Result<Parsed, String> {
                     syms.insert(k.trim_matches('"').to_string(), addr);
                 }
             }
+            Some("skb") => {
+                let num = |k: &str| -> Result<u64, String> {
+                    field(rec, k)
+                        .and_then(|v| v.parse().ok())
+                        .ok_or(format!("skb line without {k}"))
+                };
+                skb = Some(Skb {
+                    data: num("data")?,
+                    data_end: num("data_end")?,
+                    len: num("len")?,
+                    pkt: field(rec, "pkt")
+                        .and_then(unhex)
+                        .filter(|p| !p.is_empty())
+                        .ok_or("skb line without pkt")?,
+                });
+            }
             Some("image") => {
                 let get = |k: &str| field(rec, k).ok_or(format!("image line without {k}"));
                 let name = get("name")?.to_string();
@@ -115,7 +175,7 @@ fn parse(log: &str) -> Result<Parsed, String> {
             _ => {}
         }
     }
-    Ok(Parsed { syms, images })
+    Ok(Parsed { syms, images, skb })
 }
 
 fn rdtsc() -> u64 {
@@ -228,32 +288,61 @@ fn main() {
         progs.insert(name.clone(), err.map_or(Ok(ok), Err));
     }
 
-    let mut ctx = vec![0u8; 4096];
+    // The context: the loops read none (a zeroed region); the packet
+    // program a stand-in sk_buff (refused without the guest's skb line).
+    let zero_ctx = mem.scratch().unwrap_or_else(|e| {
+        eprintln!("native_bench: {e}");
+        std::process::exit(1)
+    });
+    let mut ctxs = BTreeMap::new();
+    for (name, p) in progs.iter_mut() {
+        let ctx = if name == "mixed" {
+            parsed
+                .skb
+                .as_ref()
+                .ok_or("no skb line (a bench run before its native mixed figures)".to_string())
+                .and_then(|s| fake_skb(&mut mem, s))
+        } else {
+            Ok(zero_ctx)
+        };
+        match ctx {
+            Ok(c) => {
+                ctxs.insert(name.clone(), c);
+            }
+            Err(e) => {
+                if p.is_ok() {
+                    *p = Err(e);
+                }
+            }
+        }
+    }
     let mut results: BTreeMap<String, [f64; MODES]> = BTreeMap::new();
     let mut slow: BTreeMap<String, u64> = BTreeMap::new();
+    let updates0 = HTAB_UPDATES.load(Ordering::Relaxed);
     for (name, p) in &progs {
         let Ok(imgs) = p else { continue };
-        let run = |m: usize, n: u64, ctx: &mut [u8]| {
+        let ctx = ctxs[name] as *mut u8;
+        let run = |m: usize, n: u64| {
             let t0 = rdtsc();
             for _ in 0..n {
                 // SAFETY: the images were relocated over `mem`, which lives
-                // until the end of main; they access only it, `ctx` (a
-                // zeroed buffer) and their stack.
-                unsafe { imgs[m].run(ctx.as_mut_ptr()) };
+                // until the end of main; they access only it (their
+                // context is in it too) and their stack.
+                unsafe { imgs[m].run(ctx) };
             }
             rdtsc() - t0
         };
         if std::env::var_os("NATIVE_BENCH_DEBUG").is_some() {
             for m in 0..MODES {
                 eprintln!("native_bench: {name} mode {m}: one run");
-                run(m, 1, &mut ctx);
+                run(m, 1);
             }
         }
         // Batch size: about batch_ms of the mode-0 image.
         let mut n = 1u64;
         loop {
             let t = Instant::now();
-            run(0, n, &mut ctx);
+            run(0, n);
             if t.elapsed().as_secs_f64() * 1e3 >= batch_ms / 4.0 || n > 1 << 30 {
                 let per = t.elapsed().as_secs_f64() * 1e3 / n as f64;
                 n = ((batch_ms / per) as u64).max(1);
@@ -266,7 +355,7 @@ fn main() {
             for j in 0..MODES {
                 let m = (r + j) % MODES;
                 let before_m = SLOW_ENTRIES.load(Ordering::Relaxed);
-                let cycles = run(m, n, &mut ctx);
+                let cycles = run(m, n);
                 if m == 1 {
                     *slow.entry(name.clone()).or_insert(0) +=
                         SLOW_ENTRIES.load(Ordering::Relaxed) - before_m;
@@ -337,13 +426,14 @@ fn main() {
         "\"native_runtime_ratio_inline\":{},\"native_runtime_ratio_upstream\":{},\
          \"native_overhead_cut_vs_upstream\":{},\"native_runtime_ratio_inline_mixed\":{},\
          \"native_runtime_ratio_upstream_mixed\":{},\"native_slow_path_entries_valid\":{},\
-         \"native_cpu\":\"{}\"",
+         \"native_mixed_htab_updates\":{},\"native_cpu\":\"{}\"",
         json_num(r1),
         json_num(r2),
         json_num(cut),
         json_num(mixed(1)),
         json_num(mixed(2)),
         slow.values().sum::<u64>(),
+        HTAB_UPDATES.load(Ordering::Relaxed) - updates0,
         cpu_model()
     );
     j += "}}\n";
@@ -410,5 +500,37 @@ mod tests {
             (0xffff_ffff_c000_0000, 1, 3, 1)
         );
         assert_eq!(d.chunks[&0], "TWFu");
+        assert_eq!(p.skb, None);
+    }
+
+    #[test]
+    fn the_skb_line_gives_a_stand_in_sk_buff() {
+        let log = "KASAN_EBPF_BENCH {\"type\":\"skb\",\"data\":200,\"data_end\":88,\"len\":112,\"pkt\":\"0200ff\"}\n";
+        let s = parse(log).unwrap().skb.unwrap();
+        assert_eq!(
+            s,
+            Skb {
+                data: 200,
+                data_end: 88,
+                len: 112,
+                pkt: vec![2, 0, 0xff]
+            }
+        );
+        let mut mem = HostMemory::new();
+        let ctx = fake_skb(&mut mem, &s).unwrap();
+        // SAFETY: the fields are inside the stand-in's region.
+        let (data, end, len) = unsafe {
+            (
+                ((ctx + 200) as *const u64).read_unaligned(),
+                ((ctx + 88) as *const u64).read_unaligned(),
+                ((ctx + 112) as *const u32).read_unaligned(),
+            )
+        };
+        assert_eq!((end - data, len), (3, 3));
+        // SAFETY: `data` is the packet's copy in `mem`.
+        assert_eq!(unsafe { *((data + 2) as *const u8) }, 0xff);
+        assert!(parse(&log.replace("\"pkt\":\"0200ff\"", "\"pkt\":\"\"")).is_err());
+        let far = Skb { len: 4096, ..s };
+        assert!(fake_skb(&mut mem, &far).is_err());
     }
 }
