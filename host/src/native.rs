@@ -248,6 +248,10 @@ stand_ins! {
 pub const HTAB_ELEM: u64 = 4096;
 /// Calls of the `htab_map_update_elem()` stand-in.
 pub static HTAB_UPDATES: AtomicU64 = AtomicU64::new(0);
+/// Calls of the `__htab_map_lookup_elem()` stand-in (counted without a
+/// locked instruction: the images run on one thread, and a `lock xadd`
+/// would add its cost to every mode).
+pub static HTAB_LOOKUPS: AtomicU64 = AtomicU64::new(0);
 
 /// Stand-in for `__htab_map_lookup_elem(map, key)` on the bench's flow map
 /// (16-byte keys): it hashes the key, as the kernel's lookup does before it
@@ -265,6 +269,7 @@ extern "C" fn htab_lookup(map: u64, key: *const u32) -> u64 {
         h = (h ^ w).wrapping_mul(0x85eb_ca6b).rotate_left(13);
     }
     core::hint::black_box(h);
+    HTAB_LOOKUPS.store(HTAB_LOOKUPS.load(Ordering::Relaxed) + 1, Ordering::Relaxed);
     map + HTAB_ELEM
 }
 crate::aligned_shim!(native_htab_lookup, htab_lookup);

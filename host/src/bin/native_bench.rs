@@ -13,7 +13,7 @@
 //! stderr, to find one that crashes.
 
 use kasan_ebpf_host::native::{
-    relocate, HostMemory, KernelSyms, Relocated, HTAB_UPDATES, SLOW_ENTRIES,
+    relocate, HostMemory, KernelSyms, Relocated, HTAB_LOOKUPS, HTAB_UPDATES, SLOW_ENTRIES,
 };
 use std::collections::BTreeMap;
 use std::sync::atomic::Ordering;
@@ -319,10 +319,14 @@ fn main() {
     let mut results: BTreeMap<String, [f64; MODES]> = BTreeMap::new();
     let mut slow: BTreeMap<String, u64> = BTreeMap::new();
     let updates0 = HTAB_UPDATES.load(Ordering::Relaxed);
+    let mut mixed_lookups_per_run = None;
     for (name, p) in &progs {
         let Ok(imgs) = p else { continue };
         let ctx = ctxs[name] as *mut u8;
+        let runs = std::cell::Cell::new(0u64);
+        let lookups = HTAB_LOOKUPS.load(Ordering::Relaxed);
         let run = |m: usize, n: u64| {
+            runs.set(runs.get() + n);
             let t0 = rdtsc();
             for _ in 0..n {
                 // SAFETY: the images were relocated over `mem`, which lives
@@ -361,6 +365,19 @@ fn main() {
                         SLOW_ENTRIES.load(Ordering::Relaxed) - before_m;
                 }
                 per_mode[m].push(cycles as f64 / n as f64);
+            }
+        }
+        // The packet program must have parsed the packet up to its flow
+        // lookup on every run, in every mode (not a drop path).
+        if name == "mixed" {
+            let l = HTAB_LOOKUPS.load(Ordering::Relaxed) - lookups;
+            mixed_lookups_per_run = Some(l as f64 / runs.get() as f64);
+            if l != runs.get() {
+                eprintln!(
+                    "native_bench: mixed: {l} flow lookups in {} runs: not the packet's path",
+                    runs.get()
+                );
+                std::process::exit(1);
             }
         }
         results.insert(name.clone(), per_mode.map(median));
@@ -426,7 +443,8 @@ fn main() {
         "\"native_runtime_ratio_inline\":{},\"native_runtime_ratio_upstream\":{},\
          \"native_overhead_cut_vs_upstream\":{},\"native_runtime_ratio_inline_mixed\":{},\
          \"native_runtime_ratio_upstream_mixed\":{},\"native_slow_path_entries_valid\":{},\
-         \"native_mixed_htab_updates\":{},\"native_cpu\":\"{}\"",
+         \"native_mixed_htab_updates\":{},\"native_mixed_flow_lookups_per_run\":{},\
+         \"native_cpu\":\"{}\"",
         json_num(r1),
         json_num(r2),
         json_num(cut),
@@ -434,6 +452,7 @@ fn main() {
         json_num(mixed(2)),
         slow.values().sum::<u64>(),
         HTAB_UPDATES.load(Ordering::Relaxed) - updates0,
+        json_num(mixed_lookups_per_run),
         cpu_model()
     );
     j += "}}\n";
