@@ -243,10 +243,10 @@ pub fn probe_mem32sx() -> Vec<BpfInsn> {
     out
 }
 
-/// Whether the accesses of `group`, through one base, lie within two
-/// granules wherever their alignment marks let the base point (and the
-/// marks can all hold): by trying every base position.
-pub fn fits_two_granules(group: &[Access]) -> bool {
+/// Whether the accesses of `group`, through one base, lie within
+/// `granules` granules wherever their alignment marks let the base point
+/// (and the marks can all hold): by trying every base position.
+pub fn fits_granules(group: &[Access], granules: i64) -> bool {
     let allowed: Vec<i64> = (0..8)
         .filter(|p| {
             group
@@ -263,7 +263,7 @@ pub fn fits_two_granules(group: &[Access]) -> bool {
     !allowed.is_empty()
         && allowed
             .iter()
-            .all(|p| (p + hi - 1).div_euclid(8) - (p + lo).div_euclid(8) < 2)
+            .all(|p| (p + hi - 1).div_euclid(8) - (p + lo).div_euclid(8) < granules)
 }
 
 /// xorshift64: the same random programs in every run, without a

@@ -10,6 +10,7 @@ use kasan_ebpf_host::asm::Asm;
 use kasan_ebpf_host::emit::{self, Config, Mode, Plain, Site};
 use kasan_ebpf_host::forms::{self, AX, PARAMS};
 use kasan_ebpf_host::insn::{count_checks, op, Access, BpfInsn, BpfReg, StackOnly};
+use kasan_ebpf_host::merge::Span;
 
 const IP: u64 = 0xffff_ffff_c000_1000;
 const TAIL: u64 = IP + 0x800;
@@ -94,6 +95,71 @@ fn inline_fast_path_is_five_instructions() {
     // AX (BPF register 12, r10), a 32-bit displacement.
     let (code, _) = check(&c, AX, i16::MIN, 4, false);
     assert_eq!(disasm(&code, IP)[0], "lea r11,[r10-0x8000]");
+}
+
+/// A merged group's check reads the shadow of every granule its span may
+/// touch: a dword for three or four, a qword for five to eight (with and
+/// without r12), and a span of nine is refused.
+#[test]
+fn merged_spans_compare_a_dword_or_a_qword() {
+    let acc = |off: i16, size: u8, aligned: bool| Access {
+        base: BpfReg::new(1).unwrap(),
+        off,
+        size,
+        write: false,
+        probe: false,
+        aligned,
+    };
+    // Unaligned, 10 bytes may touch three granules, 49 seven; aligned, 32
+    // bytes touch four, 40 five, 64 eight.
+    let cases = [
+        (
+            vec![acc(0, 8, false), acc(9, 1, false)],
+            "cmp dword ptr [r11+r12],0",
+            3,
+        ),
+        (
+            vec![acc(0, 8, true), acc(24, 8, false)],
+            "cmp dword ptr [r11+r12],0",
+            4,
+        ),
+        (
+            vec![acc(0, 8, true), acc(32, 8, false)],
+            "cmp qword ptr [r11+r12],0",
+            5,
+        ),
+        (
+            vec![acc(0, 8, false), acc(48, 1, false)],
+            "cmp qword ptr [r11+r12],0",
+            7,
+        ),
+        (
+            vec![acc(0, 8, true), acc(56, 8, false)],
+            "cmp qword ptr [r11+r12],0",
+            8,
+        ),
+    ];
+    for (g, cmp, granules) in cases {
+        let span = g[1..]
+            .iter()
+            .try_fold(Span::of(&g[0]), |s, a| s.with(a))
+            .unwrap();
+        assert_eq!(span.granules(), granules, "{g:?}");
+        for (r12, want) in [(true, cmp.to_string()), (false, cmp.replace("+r12", ""))] {
+            let c = cfg(Mode::Inline, r12, 10);
+            let mut buf = [0u8; 128];
+            let mut asm = Asm::new(&mut buf, IP);
+            let site = emit::emit_check_span(&mut asm, &mut Plain, &c, &g[0], &span, TAIL).unwrap();
+            let text = disasm(&buf[..site.len as usize], IP);
+            assert_eq!(text[0], "lea r11,[rdi]", "{g:?}");
+            assert_eq!(text[if r12 { 2 } else { 3 }], want, "{g:?}");
+            assert_eq!(text.len(), if r12 { 5 } else { 6 });
+        }
+    }
+    // 58 bytes, unaligned: nine granules, no group.
+    assert!(Span::of(&acc(0, 8, false))
+        .with(&acc(57, 1, false))
+        .is_none());
 }
 
 #[test]

@@ -18,7 +18,7 @@ use kasan_ebpf_host::exec::{self, Call, Image, Regs};
 use kasan_ebpf_host::forms::{self, Form};
 use kasan_ebpf_host::insn::{op, Access, BpfInsn, BpfReg};
 use kasan_ebpf_host::kasan_model::{self, SHADOW_VALUES};
-use kasan_ebpf_host::merge::Span;
+use kasan_ebpf_host::merge::{Span, MAX_GRANULES as MAX};
 
 /// A kernel-like address for granule 0 of the simulated memory window.
 const MEM_BASE: u64 = 0xffff_8880_1234_5000;
@@ -582,15 +582,60 @@ fn build_span(cfg: &Config, access: &Access, span: &Span) -> (Image, u64, Site) 
     (img, access_ip, site)
 }
 
+/// The shadows of `n` granules that [`run_group`] tries, from `values`:
+/// every combination if there are at most 125, else all valid, every
+/// granule alone at every value (the rest valid), every two granules with a
+/// partial and a freed one, and 64 random ones.
+fn shadow_patterns(n: usize, values: &[u8], seed: u64) -> Vec<Vec<u8>> {
+    let total = values.len().pow(n as u32);
+    if total <= 125 {
+        return (0..total)
+            .map(|mut k| {
+                (0..n)
+                    .map(|_| {
+                        let v = values[k % values.len()];
+                        k /= values.len();
+                        v
+                    })
+                    .collect()
+            })
+            .collect();
+    }
+    let mut out = vec![vec![0; n]];
+    for j in 0..n {
+        for &v in values.iter().filter(|&&v| v != 0) {
+            let mut s = vec![0; n];
+            s[j] = v;
+            out.push(s);
+        }
+        for k in (0..n).filter(|&k| k != j) {
+            let mut s = vec![0; n];
+            (s[j], s[k]) = (4, 0xfb);
+            out.push(s);
+        }
+    }
+    let mut rng = forms::Rng(seed | 1);
+    for _ in 0..64 {
+        out.push(
+            (0..n)
+                .map(|_| values[rng.below(values.len() as u64) as usize])
+                .collect(),
+        );
+    }
+    out
+}
+
 /// Runs the check of the group `accesses` (leader first, all through one
 /// base register) at every base position its alignment marks allow and
-/// every shadow of the three granules from the lowest byte on, in the
-/// inline variants: when the fast path lets the group through, KASAN's
-/// model finds none of its accesses bad; when it does not, the thunk calls
-/// the slow path from the leader's access with registers from which each
-/// member's address is recomputed (as the slow path does, from the base
-/// register and the member's offset). Returns the runs, or 0 if the group
-/// does not merge.
+/// the shadows of [`shadow_patterns`] over the granules the check reads
+/// from the lowest byte on (a power of two of them, at least the span's)
+/// and one more, in the inline variants: when the fast path lets the group
+/// through, KASAN's model finds none of its accesses bad, and it does let
+/// it through when those granules are all valid; when it does not, the
+/// thunk calls the slow path from the leader's access with registers from
+/// which each member's address is recomputed (as the slow path does, from
+/// the base register and the member's offset). Returns the runs, or 0 if
+/// the group does not merge.
 fn run_group(accesses: &[Access], positions: &[u64], values: &[u8]) -> usize {
     let leader = accesses[0];
     let Some(span) = accesses[1..]
@@ -599,6 +644,11 @@ fn run_group(accesses: &[Access], positions: &[u64], values: &[u8]) -> usize {
     else {
         return 0;
     };
+    let read = span.granules().next_power_of_two() as usize;
+    let seed = accesses.iter().fold(0u64, |h, a| {
+        h.wrapping_mul(31) ^ (a.off as u64) << 8 ^ u64::from(a.size)
+    });
+    let patterns = shadow_patterns(read + 1, values, seed);
     let mut runs = 0;
     for v in VARIANTS.iter().filter(|v| v.mode == Mode::Inline) {
         let mut shadow = Shadow::new();
@@ -615,11 +665,11 @@ fn run_group(accesses: &[Access], positions: &[u64], values: &[u8]) -> usize {
             }
             let first = base.wrapping_add(span.lo as i64 as u64) / 8;
             let rel = (first - (MEM_BASE >> 3)) as usize;
-            for &s0 in values {
-                for &s1 in values {
-                    for &s2 in values {
+            for pat in &patterns {
+                {
+                    {
                         shadow.bytes.fill(0xfc);
-                        shadow.bytes[rel..rel + 3].copy_from_slice(&[s0, s1, s2]);
+                        shadow.bytes[rel..rel + pat.len()].copy_from_slice(pat);
                         let mut regs = initial_regs(&cfg);
                         regs[hw] = base;
                         let before = regs;
@@ -629,7 +679,7 @@ fn run_group(accesses: &[Access], positions: &[u64], values: &[u8]) -> usize {
                         let calls = exec::take_calls();
                         let ctx = format!(
                             "{:?} r12_free {} group {accesses:?} base&15={p} \
-                             shadow {s0:#x},{s1:#x},{s2:#x}",
+                             shadow {pat:x?}",
                             v.mode, v.r12_free
                         );
                         for i in (0..16).filter(|&i| i != 4 && i != 11) {
@@ -642,6 +692,9 @@ fn run_group(accesses: &[Access], positions: &[u64], values: &[u8]) -> usize {
                                 kasan_model::poisoned(|g| shadow.get(g), addr, a.size.into())
                             })
                             .collect();
+                        if pat[..read].iter().all(|&s| s == 0) {
+                            assert!(calls.is_empty(), "{ctx}: valid group sent to the slow path");
+                        }
                         match calls.as_slice() {
                             [] => assert!(
                                 !bad.contains(&true),
@@ -676,22 +729,30 @@ fn acc(off: i16, size: u8, write: bool, aligned: bool) -> Access {
     }
 }
 
-/// Every pair of accesses that merges (sizes, the member 8 bytes below to
-/// 15 above the leader, each with or without an alignment mark), at every
-/// base position and every shadow of its granules from five values
-/// (valid, partial, freed): the one check of the pair lets nothing bad
-/// through and sends everything else to the slow path with what it needs.
+/// Every pair of accesses (sizes; the member from 64 bytes below to 64
+/// above the leader, densely near it and at the edges of one, two, four
+/// and eight granules; each with or without an alignment mark), at every
+/// base position and the shadows of [`shadow_patterns`] from five values
+/// (valid, partial, freed): a pair merges exactly when it fits
+/// [`MAX_GRANULES`] granules at every allowed base position, and the one
+/// check lets nothing bad through and sends everything else to the slow
+/// path with what it needs.
 #[test]
 fn merged_pairs_let_no_bad_access_through() {
     let values = [0, 1, 4, 7, 0xfb];
+    let offsets: Vec<i16> = (-56..-46)
+        .chain(-33..-30)
+        .chain(0..24)
+        .chain([31, 32, 33, 40, 48, 55, 56, 57, 58, 60, 63, 64, 65, 66, 72])
+        .collect();
     let (mut runs, mut pairs, mut rejected) = (0, 0, 0);
     for sa in forms::SIZES {
         for sb in forms::SIZES {
-            for ob in 0..24 {
+            for &ob in &offsets {
                 for (aa, ab) in [(false, false), (true, false), (false, true), (true, true)] {
                     let g = [acc(8, sa, false, aa), acc(ob, sb, ob % 2 == 0, ab)];
                     let r = run_group(&g, &ALIGNS, &values);
-                    assert_eq!(r > 0, forms::fits_two_granules(&g), "{g:?}");
+                    assert_eq!(r > 0, forms::fits_granules(&g, MAX as i64), "{g:?}");
                     if r == 0 {
                         rejected += 1;
                     } else {
@@ -703,28 +764,34 @@ fn merged_pairs_let_no_bad_access_through() {
         }
     }
     // Each pair merged exactly when it fits (above); both kinds occur.
-    assert_eq!(pairs + rejected, 4 * 4 * 24 * 4);
+    assert_eq!(pairs + rejected, 4 * 4 * offsets.len() * 4);
     assert!(pairs > 0 && rejected > 0, "{pairs} merged, {rejected} not");
     eprintln!("{pairs} pairs merged, {rejected} not, {runs} runs");
 }
 
-/// Groups of three (no alignment marks), at three base positions and 27
-/// shadows: the same.
+/// Groups of three (no alignment marks), close together and spread over
+/// up to nine granules, at three base positions and the shadows of
+/// [`shadow_patterns`] from three values: the same.
 #[test]
 fn merged_triples_let_no_bad_access_through() {
     let (mut runs, mut groups) = (0, 0);
+    let near = (4..12).flat_map(|b| (4..12).map(move |c| (b, c)));
+    let far = [8, 24, 36]
+        .into_iter()
+        .flat_map(|b| [40, 52, 56, 60, 61, 64].map(|c| (b, c)));
+    let offsets: Vec<(i16, i16)> = near.chain(far).collect();
     for sa in forms::SIZES {
         for sb in forms::SIZES {
             for sc in forms::SIZES {
-                for ob in 4..12 {
-                    for oc in 4..12 {
+                for &(ob, oc) in &offsets {
+                    {
                         let g = [
                             acc(4, sa, false, false),
                             acc(ob, sb, true, false),
                             acc(oc, sc, false, false),
                         ];
                         let r = run_group(&g, &[0, 3, 7], &[0, 4, 0xfb]);
-                        assert_eq!(r > 0, forms::fits_two_granules(&g), "{g:?}");
+                        assert_eq!(r > 0, forms::fits_granules(&g, MAX as i64), "{g:?}");
                         groups += (r > 0) as usize;
                         runs += r;
                     }

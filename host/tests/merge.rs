@@ -5,7 +5,7 @@
 //! closes a group), then random programs against the rules written out
 //! independently here: a member has its leader's base, no jump lands and
 //! no insn leaves the block or writes the base between them, no other
-//! access comes between them, the group fits two granules, and the slow
+//! access comes between them, the group fits eight granules, and the slow
 //! path's walk from each leader finds exactly the members the plan made.
 
 use kasan_ebpf_host::asm::Asm;
@@ -132,20 +132,23 @@ fn neighbouring_fields_share_a_check() {
 }
 
 #[test]
-fn groups_span_at_most_two_granules() {
-    // Without alignment marks: 9 bytes may span two granules, 10 three.
-    let p = [ldx(8, 2, 1, 0), ldx(1, 3, 1, 8), ldx(1, 4, 1, 9)];
+fn groups_span_at_most_eight_granules() {
+    assert_eq!(merge::MAX_GRANULES, 8);
+    // Without alignment marks: 57 bytes may span eight granules, 58 nine.
+    let p = [ldx(8, 2, 1, 0), ldx(1, 3, 1, 56), ldx(1, 4, 1, 57)];
     assert_eq!(plan_plain(&p), (2, vec![1]));
-    // Two u64 at 0 and 8, the first marked aligned: exactly two granules.
-    let p = [ldx(8, 2, 1, 0), ldx(8, 3, 1, 8), ldx(8, 4, 1, 16)];
+    // Nine u64 at 0, 8, ..., 64, the first marked aligned: the first eight
+    // are exactly eight granules, the ninth starts a group.
+    let p: Vec<BpfInsn> = (0..9).map(|k| ldx(8, 2, 1, 8 * k)).collect();
     let m = Marks {
         aligned: marks(&[0]),
         ..Marks::none()
     };
     assert_eq!(plan(&p, &m).0, 2);
-    assert_eq!(plan(&p, &m).1, vec![1]);
-    // Unmarked, the same two straddle three.
-    assert_eq!(plan_plain(&p), (3, vec![]));
+    assert_eq!(plan(&p, &m).1, (1..8).collect::<Vec<_>>());
+    // Unmarked, seven of them (56 bytes) may already touch eight
+    // granules: the eighth starts a group, which the ninth joins.
+    assert_eq!(plan_plain(&p), (2, vec![1, 2, 3, 4, 5, 6, 8]));
 }
 
 #[test]
@@ -384,7 +387,7 @@ fn random_programs_follow_the_rules() {
                 all.push(a);
             }
             assert!(
-                forms::fits_two_granules(&all) || all.len() == 1,
+                forms::fits_granules(&all, merge::MAX_GRANULES.into()) || all.len() == 1,
                 "{p:?}: {all:?}"
             );
             found.extend(group);

@@ -66,6 +66,10 @@ pub enum Width {
     Byte,
     /// Two bytes.
     Word,
+    /// Four bytes.
+    Dword,
+    /// Eight bytes.
+    Qword,
 }
 
 /// A memory operand: `[base + index + disp]` (scale 1).
@@ -355,7 +359,8 @@ impl<'a> Asm<'a> {
         self.byte(imm)
     }
 
-    /// `cmp byte|word ptr mem, imm8`.
+    /// `cmp byte|word|dword|qword ptr mem, imm8` (the immediate
+    /// sign-extended to the operand size).
     pub fn cmp_mem_imm8(&mut self, width: Width, mem: Mem, imm: i8) -> Result {
         let op = match width {
             Width::Byte => 0x80,
@@ -363,8 +368,9 @@ impl<'a> Asm<'a> {
                 self.byte(0x66)?;
                 0x83
             }
+            Width::Dword | Width::Qword => 0x83,
         };
-        self.rex_mem(false, 0, &mem)?;
+        self.rex_mem(width == Width::Qword, 0, &mem)?;
         self.byte(op)?;
         self.modrm_mem(7, &mem, 1)?;
         self.byte(imm as u8)

@@ -16,7 +16,9 @@
 //! One-byte accesses, and wider ones that the verifier proved naturally
 //! aligned (which cannot straddle), read one shadow byte; other wider ones
 //! read the shadow of the access's granule and the next, so that an access
-//! that straddles two granules is never let through on the first alone. The fast path only
+//! that straddles two granules is never let through on the first alone; a
+//! merged group's check (`merge.rs`) reads the shadow of all the granules
+//! its accesses may touch, a dword or a qword for three to eight. The fast path only
 //! proves accesses valid: anything else (partial granules, poison, wild
 //! addresses) goes to KASAN's own range check, whose verdict is final. The
 //! shadow read is covered by an exception-table entry whose fixup skips it
@@ -62,7 +64,7 @@
 
 use crate::asm::{Asm, Error, Mem, Reg, Result, Width};
 use crate::insn::{Access, BpfInsn, BpfReg};
-use crate::merge::Span;
+use crate::merge::{Span, MAX_GRANULES};
 use core::mem::{offset_of, size_of, MaybeUninit};
 
 /// log2 of the KASAN generic granule (`KASAN_SHADOW_SCALE_SHIFT`).
@@ -318,8 +320,9 @@ pub fn emit_check(
 
 /// Emits the check of a merged group (see `merge.rs`) before its leader,
 /// `access`: in inline mode, the fast path covers `span`, the bytes of the
-/// whole group, which must lie within two granules; outline mode does not
-/// merge and checks `access` alone.
+/// whole group, which must lie within [`MAX_GRANULES`] granules, with one
+/// compare of as many shadow bytes as the next power of two; outline mode
+/// does not merge and checks `access` alone.
 pub fn emit_check_span(
     asm: &mut Asm<'_>,
     arch: &mut dyn Arch,
@@ -337,6 +340,8 @@ pub fn emit_check_span(
             let width = match span.granules() {
                 1 => Width::Byte,
                 2 => Width::Word,
+                3..=4 => Width::Dword,
+                5..=MAX_GRANULES => Width::Qword,
                 _ => return Err(Error::Operand),
             };
             let off = i16::try_from(span.lo).map_err(|_| Error::Operand)?;

@@ -27,10 +27,14 @@
 //!    group too, so that the slow path can find the group's end from the
 //!    instructions and this bitmap alone.
 //!
-//! A group whose accesses span at most two granules, wherever the base
-//! points within a granule as far as the verifier's alignment marks tell,
-//! is checked like one access of that span. Programs with indirect jumps
-//! (whose targets the instructions do not say) are not merged.
+//! A group whose accesses span at most [`MAX_GRANULES`] granules, wherever
+//! the base points within a granule as far as the verifier's alignment
+//! marks tell, is checked like one access of that span: one compare of the
+//! shadow bytes of its granules with zero, a byte, word, dword or qword
+//! (three granules read four shadow bytes, five to seven read eight: a
+//! shadow byte after the span that is not zero only sends the group to the
+//! slow path, which judges the accesses themselves). Programs with indirect
+//! jumps (whose targets the instructions do not say) are not merged.
 //!
 //! [`plan`] decides the groups once per JIT pass and records the members
 //! in a bitmap over the insns, which the program keeps for its slow path;
@@ -53,6 +57,9 @@ const EXIT: u8 = 0x90;
 const JA: u8 = 0x00;
 /// `BPF_X`: a register operand (for `BPF_JA`: an indirect jump).
 const X: u8 = 0x08;
+
+/// The most granules a group's check covers: one qword of shadow.
+pub const MAX_GRANULES: u32 = 8;
 
 /// A bitmap over a program's insns that this module writes: the members
 /// of merged groups, or jump targets.
@@ -199,7 +206,7 @@ impl Span {
 
     /// The span of this group with `access` added, if it has the same base,
     /// is consistent with what is known of the base, and still lies within
-    /// two granules (one shadow word).
+    /// [`MAX_GRANULES`] granules (one shadow qword).
     pub fn with(&self, access: &Access) -> Option<Span> {
         if access.base != self.base {
             return None;
@@ -222,7 +229,7 @@ impl Span {
             modulus: large.modulus,
             phase: large.phase,
         };
-        (merged.granules() <= 2).then_some(merged)
+        (merged.granules() <= MAX_GRANULES).then_some(merged)
     }
 }
 

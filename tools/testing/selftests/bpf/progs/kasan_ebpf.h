@@ -204,12 +204,16 @@ enum kasan_blind {
 /*
  * kasan_count: instrumented accesses in its inline asm, all to a heap buffer;
  * its eight accesses to the stack (through r10 or r7) must not be counted.
- * Of the seven, two lie within 9 bytes of each other with nothing between
- * them (the u32 at 16 and the u8 at 24): in inline mode they share a check,
- * KASAN_COUNT_MERGED access has none of its own.
+ * Of the seven, the first five lie within 40 bytes of the buffer (at most
+ * six granules wherever it starts) with nothing between them: in inline
+ * mode they share a check, and KASAN_COUNT_MERGED accesses have none of
+ * their own. An atomic through the base ends a group (merge.rs: the JIT
+ * does not tell which atomics write their base register), so the atomic
+ * add at 32 is the last member and the two atomics after it are checked
+ * alone.
  */
 #define KASAN_COUNT_HEAP	7
-#define KASAN_COUNT_MERGED	1
+#define KASAN_COUNT_MERGED	4
 
 /*
  * kasan_mixed: r0 = *(u64 *)(r7 + 232), r7 pointing to the stack or, if
