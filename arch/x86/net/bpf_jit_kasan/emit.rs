@@ -7,7 +7,7 @@
 //! ```text
 //!     lea   r11, [base + off]        ; the address the access will use
 //!     shr   r11, 3                   ; its shadow byte's offset
-//!     cmp   byte|word [r11 + r12], 0 ; r12 holds KASAN_SHADOW_OFFSET
+//!     cmp   byte..qword [r11+r12], 0 ; r12 holds KASAN_SHADOW_OFFSET
 //!     jz    1f                       ; granule(s) fully valid: go on
 //!     call  kasan_thunk              ; else ask KASAN (out of line)
 //! 1:  <the access>
