@@ -39,6 +39,16 @@ fn stx(size: u8, dst: u8, src: u8, off: i16) -> BpfInsn {
     insn(op::STX | op::MEM | forms::size_code(size), dst, src, off, 0)
 }
 
+fn atomic(size_code: u8, dst: u8, src: u8, off: i16, imm: i32) -> BpfInsn {
+    insn(op::STX | op::ATOMIC | size_code, dst, src, off, imm)
+}
+
+/// The `imm` of every atomic operation: add, or, and, xor, each without
+/// and with `BPF_FETCH`, xchg, cmpxchg, load-acquire, store-release.
+const ATOMIC_OPS: [i32; 12] = [
+    0x00, 0x01, 0x40, 0x41, 0x50, 0x51, 0xa0, 0xa1, 0xe1, 0xf1, 0x100, 0x110,
+];
+
 fn probe(size: u8, dst: u8, src: u8, off: i16) -> BpfInsn {
     insn(
         op::LDX | op::PROBE_MEM | forms::size_code(size),
@@ -154,7 +164,7 @@ fn groups_span_at_most_eight_granules() {
 #[test]
 fn what_closes_a_group() {
     let end = insn(EXIT, 0, 0, 0, 0);
-    let cases: [(&str, BpfInsn); 9] = [
+    let cases: [(&str, BpfInsn); 11] = [
         ("call", insn(CALL, 0, 0, 0, 1)),
         ("base written", insn(ADD_K, 1, 0, 0, 8)),
         ("base moved into", insn(MOV_X, 1, 2, 0, 0)),
@@ -167,6 +177,8 @@ fn what_closes_a_group() {
             "atomic fetch into base",
             insn(op::STX | op::ATOMIC | op::DW, 3, 1, 0, 0x01),
         ),
+        ("xchg into base", atomic(op::DW, 3, 1, 0, 0xe1)),
+        ("load-acquire into base", atomic(op::DW, 1, 3, 0, 0x100)),
     ];
     for (name, between) in cases {
         let p = [ldx(4, 2, 1, 0), between, ldx(4, 3, 1, 4), end];
@@ -191,6 +203,43 @@ fn what_closes_a_group() {
         ldx(4, 3, 1, 4),
     ];
     assert_eq!(plan_plain(&p), (2, vec![]));
+}
+
+/// Two loads through `base`, at 0 and 4, with `between` between them.
+fn around(base: u8, between: BpfInsn) -> [BpfInsn; 4] {
+    [
+        ldx(4, 3, base, 0),
+        between,
+        ldx(4, 4, base, 4),
+        insn(EXIT, 0, 0, 0, 0),
+    ]
+}
+
+#[test]
+fn atomics_close_a_group_only_if_they_write_its_base() {
+    // Through the base r1, each a member: the plain read-modify-writes and
+    // store-release write memory only, the fetching ones and xchg write
+    // src_reg (r2), cmpxchg writes r0.
+    for imm in ATOMIC_OPS.into_iter().filter(|&imm| imm != 0x100) {
+        let p = around(1, atomic(op::DW, 1, 2, 8, imm));
+        assert_eq!(plan_plain(&p), (1, vec![1, 2]), "imm {imm:#x}");
+    }
+    // Load-acquire reads through src_reg into dst_reg.
+    let p = around(1, atomic(op::DW, 2, 1, 8, 0x100));
+    assert_eq!(plan_plain(&p), (1, vec![1, 2]));
+    // An atomic through another pointer that writes the base: a member of
+    // nothing, and the base's group ends.
+    let p = around(1, atomic(op::DW, 2, 1, 0, 0x01));
+    assert_eq!(plan_plain(&p), (3, vec![]));
+    // Through the base r0, cmpxchg is the group's last member.
+    let p = around(0, atomic(op::DW, 0, 2, 8, 0xf1));
+    assert_eq!(plan_plain(&p), (2, vec![1]));
+    // So is a fetch whose src_reg is the base.
+    let p = around(1, atomic(op::DW, 1, 1, 8, 0x01));
+    assert_eq!(plan_plain(&p), (2, vec![1]));
+    // And an operation the ISA does not define, whatever it would write.
+    let p = around(1, atomic(op::DW, 1, 2, 8, 0x31));
+    assert_eq!(plan_plain(&p), (2, vec![1]));
 }
 
 #[test]
@@ -281,7 +330,17 @@ fn writes(insn: &BpfInsn) -> Option<Vec<u8>> {
         0x00 => return None,
         0x01 => vec![insn.dst()],
         0x02 => vec![],
-        _ if insn.code & 0xe0 == op::ATOMIC => vec![0, insn.src(), insn.dst()],
+        _ if insn.code & 0xe0 == op::ATOMIC => match insn.imm {
+            // add, or, and, xor, store-release: memory only.
+            0x00 | 0x40 | 0x50 | 0xa0 | 0x110 => vec![],
+            // Their fetching forms and xchg: the old value into src_reg.
+            0x01 | 0x41 | 0x51 | 0xa1 | 0xe1 => vec![insn.src()],
+            // cmpxchg: the old value into r0.
+            0xf1 => vec![0],
+            // load-acquire: into dst_reg.
+            0x100 => vec![insn.dst()],
+            _ => return None,
+        },
         _ => vec![],
     })
 }
@@ -309,13 +368,22 @@ fn random_program(rng: &mut Rng, len: usize) -> Vec<BpfInsn> {
                 p.push(insn(LD_IMM64, reg(rng), 0, 0, 1));
                 p.push(insn(0, 0, 0, 0, 0));
             }
-            14 => p.push(insn(
-                op::STX | op::ATOMIC | op::W,
-                reg(rng),
-                reg(rng),
-                off & !3,
-                0x01,
-            )),
+            14 => {
+                let ops = ATOMIC_OPS;
+                let r0 = if rng.below(4) == 0 { 0 } else { reg(rng) };
+                let (dst, src) = if rng.below(2) == 0 {
+                    (r0, reg(rng))
+                } else {
+                    (reg(rng), r0)
+                };
+                p.push(atomic(
+                    op::W,
+                    dst,
+                    src,
+                    off & !3,
+                    ops[rng.below(ops.len() as u64) as usize],
+                ));
+            }
             _ => p.push(stx(size, 10, reg(rng), -8)),
         }
     }

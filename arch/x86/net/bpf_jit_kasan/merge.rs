@@ -150,11 +150,52 @@ pub fn ends_group(insn: &BpfInsn, base: BpfReg) -> bool {
         op::ST => false,
         op::STX => match insn.code & 0xe0 {
             op::MEM | op::PROBE_MEM32 => false,
-            // The atomics may write src_reg (fetch, xchg, load-acquire
-            // writes dst_reg) or r0 (cmpxchg): any of the three.
-            _ => insn.dst() == b || insn.src() == b || b == 0,
+            op::ATOMIC | op::PROBE_ATOMIC => match atomic_writes(insn.imm) {
+                AtomicWrites::Memory => false,
+                AtomicWrites::Src => insn.src() == b,
+                AtomicWrites::Dst => insn.dst() == b,
+                AtomicWrites::R0 => b == 0,
+                AtomicWrites::Unknown => true,
+            },
+            _ => true,
         },
         _ => true,
+    }
+}
+
+/// The register an atomic operation writes, besides memory.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum AtomicWrites {
+    /// None: `BPF_ADD`, `BPF_AND`, `BPF_OR`, `BPF_XOR`, `BPF_STORE_REL`.
+    Memory,
+    /// `src_reg` gets the old value: the same with `BPF_FETCH`, `BPF_XCHG`.
+    Src,
+    /// `dst_reg` gets the value read: `BPF_LOAD_ACQ`.
+    Dst,
+    /// `r0` gets the old value: `BPF_CMPXCHG`.
+    R0,
+    /// An operation the ISA does not define.
+    Unknown,
+}
+
+/// What the atomic operation `imm` writes (include/uapi/linux/bpf.h).
+fn atomic_writes(imm: i32) -> AtomicWrites {
+    /// `BPF_ADD`, `BPF_OR`, `BPF_AND`, `BPF_XOR`, `BPF_XCHG`, `BPF_CMPXCHG`,
+    /// `BPF_FETCH`.
+    const ADD: i32 = 0x00;
+    const OR: i32 = 0x40;
+    const AND: i32 = 0x50;
+    const XOR: i32 = 0xa0;
+    const FETCH: i32 = 0x01;
+    const XCHG: i32 = 0xe0 | FETCH;
+    const CMPXCHG: i32 = 0xf0 | FETCH;
+    match imm {
+        ADD | OR | AND | XOR | op::STORE_REL => AtomicWrites::Memory,
+        XCHG => AtomicWrites::Src,
+        CMPXCHG => AtomicWrites::R0,
+        op::LOAD_ACQ => AtomicWrites::Dst,
+        _ if matches!(imm & !FETCH, ADD | OR | AND | XOR) => AtomicWrites::Src,
+        _ => AtomicWrites::Unknown,
     }
 }
 

@@ -692,7 +692,7 @@ static void check_silent_run(int fd, const char *what)
 /*
  * kasan_checks and kasan_merged count the instrumented accesses: heap ones,
  * not stack ones, also when constant blinding rewrote the program; in mode
- * 1, two of them share a check (a merged group), in mode 2 none does.
+ * 1, they share one check (a merged group), in mode 2 none does.
  */
 static void test_fdinfo_checks(void)
 {
@@ -2544,6 +2544,8 @@ static void test_merged(void)
 	static const struct access bad_h7 = { "ldx h 7", LDX(H, 7) };
 	static const struct access bad_stx8 = { "stx b 8", STX(B, 8) };
 	static const struct access bad_redef = { "ldx b 4", LDX(B, 4) };
+	static const struct access bad_add8 = { "atomic add w 8",
+						 ATOMIC(W, BPF_ADD, 8) };
 	static const struct {
 		const char *name;
 		int checks[3];	/* per mode: the base store and the group's */
@@ -2560,6 +2562,8 @@ static void test_merged(void)
 		  { &bad_stx8 }, { 8 } },
 		{ "kasan_merge_two", { 0, 2, 4 }, { 0, 2, 0 }, 0,
 		  { &bad_h7, &bad_stx8 }, { 7, 8 } },
+		{ "kasan_merge_atomic", { 0, 2, 5 }, { 0, 3, 0 }, 0,
+		  { &bad_add8, &bad_b8 }, { 8, 8 } },
 		{ "kasan_merge_call", { 0, 3, 3 }, { 0, 0, 0 }, 0,
 		  { &bad_b8 }, { 8 } },
 		{ "kasan_merge_redef", { 0, 3, 3 }, { 0, 0, 0 }, 0,

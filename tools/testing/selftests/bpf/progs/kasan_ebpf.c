@@ -1203,6 +1203,18 @@ MERGE_PROG(kasan_merge_two,
 	   "r2 = *(u32 *)(r6 + 0);"
 	   "*(u8 *)(r6 + 8) = r2;")
 
+/*
+ * One group with atomics through the pointer, which write memory or another
+ * register but not the pointer: a bad atomic add in the middle, a bad load
+ * last.
+ */
+MERGE_PROG(kasan_merge_atomic,
+	   "r1 = *(u32 *)(r6 + 0);"
+	   "w2 = 1;"
+	   "lock *(u32 *)(r6 + 8) += w2;"
+	   "w2 = atomic_fetch_add((u32 *)(r6 + 4), w2);"
+	   "r0 = *(u8 *)(r6 + 8);")
+
 /* A helper call between the accesses: two checks. */
 MERGE_PROG(kasan_merge_call,
 	   "r1 = *(u32 *)(r6 + 0);"

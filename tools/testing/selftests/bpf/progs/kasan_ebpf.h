@@ -204,16 +204,14 @@ enum kasan_blind {
 /*
  * kasan_count: instrumented accesses in its inline asm, all to a heap buffer;
  * its eight accesses to the stack (through r10 or r7) must not be counted.
- * Of the seven, the first five lie within 40 bytes of the buffer (at most
- * six granules wherever it starts) with nothing between them: in inline
- * mode they share a check, and KASAN_COUNT_MERGED accesses have none of
- * their own. An atomic through the base ends a group (merge.rs: the JIT
- * does not tell which atomics write their base register), so the atomic
- * add at 32 is the last member and the two atomics after it are checked
- * alone.
+ * The seven lie within 56 bytes of the buffer (at most eight granules
+ * wherever it starts), and nothing between them writes the base r6: the
+ * atomic add writes memory only, the fetch-add w3, the cmpxchg r0. In
+ * inline mode they share one check, and KASAN_COUNT_MERGED accesses have
+ * none of their own.
  */
 #define KASAN_COUNT_HEAP	7
-#define KASAN_COUNT_MERGED	4
+#define KASAN_COUNT_MERGED	6
 
 /*
  * kasan_mixed: r0 = *(u64 *)(r7 + 232), r7 pointing to the stack or, if
