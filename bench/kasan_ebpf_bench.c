@@ -547,6 +547,28 @@ static long struct_member_off(const struct btf *btf, const char *type,
 	return off;
 }
 
+/* Characters of the base64 encoding of @n bytes. */
+#define B64_LEN(n)	(4 * (((n) + 2) / 3))
+
+/* Encodes the @n bytes at @in in base64 into @out: B64_LEN(@n) characters. */
+static size_t b64_encode(const __u8 *in, size_t n, char *out)
+{
+	static const char b64[] =
+		"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+	size_t i, o = 0;
+
+	for (i = 0; i < n; i += 3) {
+		__u32 v = in[i] << 16 | (i + 1 < n ? in[i + 1] << 8 : 0) |
+			  (i + 2 < n ? in[i + 2] : 0);
+
+		out[o++] = b64[v >> 18 & 63];
+		out[o++] = b64[v >> 12 & 63];
+		out[o++] = i + 1 < n ? b64[v >> 6 & 63] : '=';
+		out[o++] = i + 2 < n ? b64[v & 63] : '=';
+	}
+	return o;
+}
+
 /*
  * For the native harness's stand-in sk_buff (host/src/bin/native_bench.rs):
  * where the verifier's rewrite of the mixed program's __sk_buff accesses
@@ -557,18 +579,16 @@ static long struct_member_off(const struct btf *btf, const char *type,
 static void print_skb(void)
 {
 	struct btf *btf = btf__load_vmlinux_btf();
-	size_t i;
+	char out[B64_LEN(sizeof(pkt))];
 
 	if (!btf)
 		die("kernel BTF: %s", strerror(errno));
-	printf("%s {\"type\":\"skb\",\"data\":%ld,\"data_end\":%ld,\"len\":%ld,\"pkt\":\"",
+	printf("%s {\"type\":\"skb\",\"data\":%ld,\"data_end\":%ld,\"len\":%ld,\"pkt\":\"%.*s\"}\n",
 	       PREFIX, struct_member_off(btf, "sk_buff", "data"),
 	       struct_member_off(btf, "sk_buff", "cb") +
 	       struct_member_off(btf, "bpf_skb_data_end", "data_end"),
-	       struct_member_off(btf, "sk_buff", "len"));
-	for (i = 0; i < sizeof(pkt); i++)
-		printf("%02x", pkt[i]);
-	printf("\"}\n");
+	       struct_member_off(btf, "sk_buff", "len"),
+	       (int)b64_encode(pkt, sizeof(pkt), out), out);
 	btf__free(btf);
 }
 
@@ -576,20 +596,18 @@ static void print_skb(void)
 #define IMAGE_CHUNK 1024
 static void print_image(const struct prog *p, int mode, int fd)
 {
-	static const char b64[] =
-		"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
 	struct bpf_prog_info info = {};
-	__u32 len = sizeof(info), n, i, chunks, c;
+	__u32 len = sizeof(info), n, chunks, c;
 	__u64 ksym = 0;
 	__u8 *img;
 	char *out;
-	size_t o = 0;
+	size_t o;
 
 	if (bpf_prog_get_info_by_fd(fd, &info, &len))
 		die("bpf_prog_get_info_by_fd(%s): %s", p->name, strerror(errno));
 	n = info.jited_prog_len;
 	img = calloc(n, 1);
-	out = calloc(4 * (n / 3 + 1) + 1, 1);
+	out = calloc(B64_LEN(n) + 1, 1);
 	if (!img || !out)
 		die("out of memory");
 	memset(&info, 0, sizeof(info));
@@ -601,15 +619,7 @@ static void print_image(const struct prog *p, int mode, int fd)
 	if (bpf_prog_get_info_by_fd(fd, &info, &len) || info.jited_prog_len != n)
 		die("bpf_prog_get_info_by_fd(%s): image: %s", p->name,
 		    strerror(errno));
-	for (i = 0; i < n; i += 3) {
-		__u32 v = img[i] << 16 | (i + 1 < n ? img[i + 1] << 8 : 0) |
-			  (i + 2 < n ? img[i + 2] : 0);
-
-		out[o++] = b64[v >> 18 & 63];
-		out[o++] = b64[v >> 12 & 63];
-		out[o++] = i + 1 < n ? b64[v >> 6 & 63] : '=';
-		out[o++] = i + 2 < n ? b64[v & 63] : '=';
-	}
+	o = b64_encode(img, n, out);
 	chunks = (o + IMAGE_CHUNK - 1) / IMAGE_CHUNK;
 	for (c = 0; c < chunks; c++) {
 		size_t at = (size_t)c * IMAGE_CHUNK;

@@ -93,16 +93,6 @@ struct Parsed {
     skb: Option<Skb>,
 }
 
-fn unhex(s: &str) -> Option<Vec<u8>> {
-    if s.len() % 2 != 0 {
-        return None;
-    }
-    (0..s.len())
-        .step_by(2)
-        .map(|i| u8::from_str_radix(s.get(i..i + 2)?, 16).ok())
-        .collect()
-}
-
 /// A stand-in `struct sk_buff` for the mixed program, as
 /// bpf_prog_test_run_skb() sets one up for a `tc` program: `data` at the
 /// Ethernet header of a copy of the packet, `len` its length, and the
@@ -155,7 +145,7 @@ fn parse(log: &str) -> Result<Parsed, String> {
                     data_end: num("data_end")?,
                     len: num("len")?,
                     pkt: field(rec, "pkt")
-                        .and_then(unhex)
+                        .and_then(base64)
                         .filter(|p| !p.is_empty())
                         .ok_or("skb line without pkt")?,
                 });
@@ -524,7 +514,7 @@ mod tests {
 
     #[test]
     fn the_skb_line_gives_a_stand_in_sk_buff() {
-        let log = "KASAN_EBPF_BENCH {\"type\":\"skb\",\"data\":200,\"data_end\":88,\"len\":112,\"pkt\":\"0200ff\"}\n";
+        let log = "KASAN_EBPF_BENCH {\"type\":\"skb\",\"data\":200,\"data_end\":88,\"len\":112,\"pkt\":\"AgD/\"}\n";
         let s = parse(log).unwrap().skb.unwrap();
         assert_eq!(
             s,
@@ -548,7 +538,7 @@ mod tests {
         assert_eq!((end - data, len), (3, 3));
         // SAFETY: `data` is the packet's copy in `mem`.
         assert_eq!(unsafe { *((data + 2) as *const u8) }, 0xff);
-        assert!(parse(&log.replace("\"pkt\":\"0200ff\"", "\"pkt\":\"\"")).is_err());
+        assert!(parse(&log.replace("\"pkt\":\"AgD/\"", "\"pkt\":\"\"")).is_err());
         let far = Skb { len: 4096, ..s };
         assert!(fake_skb(&mut mem, &far).is_err());
     }
