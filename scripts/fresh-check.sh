@@ -4,9 +4,10 @@
 # Builds a minimal Debian bookworm root (debootstrap --variant=minbase, from
 # the mirror the host's apt uses), puts a clean clone of the repo's HEAD in
 # it, and runs there, as root with a clean environment, `make setup` and
-# then `make $FRESH_TARGET` (default: test, which rebuilds everything; its
-# own call of setup.sh then installs nothing). Ends with make test's summary
-# line and exits with its status. Not part of `make test`.
+# then `make T` for each target T of $FRESH_TARGET in turn, up to the first
+# that fails (default: test, which rebuilds everything; its own call of
+# setup.sh then installs nothing). Ends with make test's summary line and
+# exits with the status of the last target run. Not part of `make test`.
 #
 # The root gets `make` from debootstrap (--include=make) and nothing else:
 # a user who types `make test` has make, and everything else must come from
@@ -22,7 +23,11 @@
 #
 # Options (environment or make variables):
 #   FRESH_DIR=<dir>      where the root and logs go (default out/fresh)
-#   FRESH_TARGET=<t>     make target run after setup (default test)
+#   FRESH_TARGET=<t...>  make targets run after setup, in turn (default
+#                        test; e.g. "test corpus bench")
+#   FRESH_ENV=<names>    variables of the caller's environment passed into
+#                        the root (e.g. CORPUS_MODES), which is otherwise
+#                        given none
 #   FRESH_SRC=head|worktree  a clone of the committed HEAD (default), or
 #                        the working tree's tracked and new untracked files
 #                        (git ls-files --cached --others --exclude-standard)
@@ -30,7 +35,7 @@
 #                        for bookworm)
 #   FRESH_JOBS=<n>       JOBS inside the root (default: the pipeline's,
 #                        nproc + 1)
-# Logs: <FRESH_DIR>/logs/{debootstrap,setup,<target>}.log.
+# Logs: <FRESH_DIR>/logs/{debootstrap,setup,<target>...}.log.
 . "$(dirname "$0")/common.sh"
 
 FRESH_DIR=$(realpath -m "${FRESH_DIR:-$OUT/fresh}")
@@ -69,8 +74,11 @@ stage() {
 # in_root CMD: runs the shell command CMD in the root's clone, as root, with
 # nothing of the caller's environment.
 in_root() {
-	local extra=()
+	local extra=() v
 	[ -z "${FRESH_JOBS:-}" ] || extra+=(JOBS="$FRESH_JOBS")
+	for v in ${FRESH_ENV:-}; do
+		extra+=("$v=${!v-}")
+	done
 	env -i HOME=/root PATH="$CLEAN_PATH" "${extra[@]}" \
 		chroot "$ROOT" /bin/bash -c "cd $REPO && $1"
 }
@@ -100,9 +108,12 @@ inner() {
 		mount --bind /dev/pts "$ROOT/dev/pts"
 	cp -L /etc/resolv.conf "$ROOT/etc/resolv.conf"
 
+	local t
 	stage setup in_root "make setup" || return
-	[ "$FRESH_TARGET" != setup ] || return 0
-	TEE=1 stage "$FRESH_TARGET" in_root "make $FRESH_TARGET"
+	for t in $FRESH_TARGET; do
+		[ "$t" != setup ] || continue
+		TEE=1 stage "$t" in_root "make $t" || return
+	done
 }
 
 if [ "${1:-}" = --inner ]; then
@@ -115,6 +126,13 @@ case $FRESH_SRC in
 head|worktree) ;;
 *) die "FRESH_SRC: head or worktree, not '$FRESH_SRC'" ;;
 esac
+for t in $FRESH_TARGET; do
+	[[ $t =~ ^[a-z][a-z-]*$ ]] || die "FRESH_TARGET: '$t' is not a make target"
+done
+for v in ${FRESH_ENV:-}; do
+	[[ $v =~ ^[A-Z_][A-Z0-9_]*$ ]] || die "FRESH_ENV: '$v' is not a variable name"
+	[ -n "${!v+set}" ] || die "FRESH_ENV: $v is not set"
+done
 
 # "URI suite" for every deb source of the host's apt (one-line and deb822).
 host_sources() {
@@ -220,9 +238,9 @@ done < "$TIMES"
 total=$((SECONDS - t_all))
 printf '  %-12s %5d s (%d min %02d s)\n' total "$total" $((total / 60)) $((total % 60))
 [ "$rc" = 0 ] || warn "fresh-check: make $FRESH_TARGET failed (status $rc; logs in $LOGS)"
-if [ "$FRESH_TARGET" != setup ] && [ -f "$LOGS/$FRESH_TARGET.log" ]; then
+if [ -f "$LOGS/test.log" ]; then
 	# make test's own last line: "N passed, N failed[, N skipped]".
-	sum=$(grep -aE '^[0-9]+ passed, [0-9]+ failed' "$LOGS/$FRESH_TARGET.log" | tail -1 || true)
+	sum=$(grep -aE '^[0-9]+ passed, [0-9]+ failed' "$LOGS/test.log" | tail -1 || true)
 	[ -z "$sum" ] || echo "$sum"
 fi
 exit "$rc"
