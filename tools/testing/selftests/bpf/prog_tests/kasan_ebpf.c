@@ -1441,10 +1441,11 @@ err:
 }
 
 /*
- * Calls (e8 rel32) to target in the image, at any byte offset: a false
- * match would need four bytes that happen to encode exactly that target.
+ * Insns of img that start with the @oplen bytes at @op, followed by a rel32
+ * that makes them refer to @target.
  */
-static int count_calls(const struct jit_image *img, __u64 target)
+static int count_rel32(const struct jit_image *img, const __u8 *op,
+		       __u32 oplen, __u64 target)
 {
 	__u32 f, i, pos = 0;
 	int n = 0;
@@ -1452,17 +1453,40 @@ static int count_calls(const struct jit_image *img, __u64 target)
 	for (f = 0; f < img->nr_funcs; pos += img->func_lens[f], f++) {
 		const __u8 *code = img->insns + pos;
 
-		for (i = 0; i + 5 <= img->func_lens[f]; i++) {
+		for (i = 0; i + oplen + 4 <= img->func_lens[f]; i++) {
 			__s32 rel;
 
-			if (code[i] != 0xe8)
+			if (memcmp(code + i, op, oplen))
 				continue;
-			memcpy(&rel, code + i + 1, sizeof(rel));
-			if (img->ksyms[f] + i + 5 + (__s64)rel == target)
+			memcpy(&rel, code + i + oplen, sizeof(rel));
+			if (img->ksyms[f] + i + oplen + 4 + (__s64)rel == target)
 				n++;
 		}
 	}
 	return n;
+}
+
+/*
+ * Calls (e8 rel32) to target in the image, at any byte offset: a false
+ * match would need four bytes that happen to encode exactly that target.
+ */
+static int count_calls(const struct jit_image *img, __u64 target)
+{
+	static const __u8 call_rel32[] = { 0xe8 };
+
+	return count_rel32(img, call_rel32, sizeof(call_rel32), target);
+}
+
+/*
+ * add r11, [rip + rel32] to the shadow offset that the shared tail keeps
+ * just before the thunk: how a check finds the offset in a program that
+ * does not keep it in r12 (fewer than three checks).
+ */
+static int count_offset_loads(const struct jit_image *img, __u64 thunk)
+{
+	static const __u8 add_r11_rip[] = { 0x4c, 0x03, 0x1d };
+
+	return count_rel32(img, add_r11_rip, sizeof(add_r11_rip), thunk - 8);
 }
 
 /* KASAN_SHADOW_OFFSET (x86-64, 4-level paging) as the JIT embeds it. */
@@ -1611,11 +1635,13 @@ static void test_aligned_last_granule(void)
 
 /*
  * Mode 0 seen in the image: kasan_count, which has KASAN_COUNT_HEAP checked
- * accesses in modes 1 and 2 (two sharing a check in mode 1), loaded at 0
- * has no check, no call to the thunk and not the shadow offset. The
+ * accesses in modes 1 and 2 (all sharing one check in mode 1), loaded at 0
+ * has no check, no call to the thunk and no use of the shadow offset. The
  * controls: at 1, one call to the thunk per check (no call depth
- * accounting in this kernel: the call is a plain call rel32) and the
- * shadow offset loaded into r12; at 2, one call to an
+ * accounting in this kernel: the call is a plain call rel32) and one load
+ * of the shadow offset from the tail per check (one check: the program
+ * does not keep it in r12, so the offset itself is not in the image;
+ * test_tail_call_r12 sees it there); at 2, one call to an
  * __asan_{load,store}N() per check.
  */
 static void test_mode0_image(void)
@@ -1647,8 +1673,11 @@ static void test_mode0_image(void)
 				  msg(what, "calls to bpf_jit_kasan_thunk"));
 			ASSERT_EQ(count_outline_calls(&img), mode == 2 ? checks : 0,
 				  msg(what, "calls to kasan_bpf_{load,store}N"));
-			ASSERT_EQ(has_shadow_offset(&img), mode == 1,
-				  msg(what, "KASAN_SHADOW_OFFSET in the image"));
+			ASSERT_FALSE(has_shadow_offset(&img),
+				     msg(what, "KASAN_SHADOW_OFFSET in the image"));
+			ASSERT_EQ(count_offset_loads(&img, thunk),
+				  mode == 1 ? checks : 0,
+				  msg(what, "loads of the shadow offset from the tail"));
 			put_jit_image(&img);
 		}
 		check_silent_run(fd, what);
