@@ -852,11 +852,11 @@ static void test_unprivileged(void)
 	}
 	/*
 	 * The load and the store through r0, which share one check (a merged
-	 * group), and the load of the key through r2 in the array lookup the
-	 * verifier inlined: it inserted that insn, which so has no stack-only
-	 * mark and stays checked.
+	 * group). The load of the key through r2 in the array lookup the
+	 * verifier inlined, an insn it inserted, takes the stack-only mark of
+	 * the call's key (r10 - 4): not checked.
 	 */
-	ASSERT_EQ(read_fdinfo(prog_fd, "kasan_checks"), 2, "fdinfo kasan_checks");
+	ASSERT_EQ(read_fdinfo(prog_fd, "kasan_checks"), 1, "fdinfo kasan_checks");
 	ASSERT_EQ(read_fdinfo(prog_fd, "kasan_merged"), 1, "fdinfo kasan_merged");
 	if (run_prog(prog_fd, true, &run)) {
 		ASSERT_EQ(run.retval, 0, "retval");
@@ -1559,10 +1559,13 @@ static int count_cmps(const struct jit_image *img, bool word)
  * shadow byte: no slow-path entry for the valid load. At an offset only
  * known to be in [0, 24] (24 at run time), the control, it reads two and
  * enters the slow path once (which shows the redzone is there), and KASAN
- * lets it through. Neither reports. Each program also loads the key in the
- * array lookup that the verifier inlines: an insn it inserts, without
- * marks, so checked with two shadow bytes (the key is on the stack, whole
- * granules: no slow path); the control also loads w[0], aligned.
+ * lets it through. Neither reports. The control also loads w[0], aligned.
+ * Each program looks the value up with a key on the stack: the verifier
+ * inlines the lookup with a load of the key, which takes the stack-only
+ * mark of the call's key and is not checked. kasan_key_in_value looks the
+ * value up again with a key inside it (w[1], 0): that key load is checked,
+ * with two shadow bytes (inserted insns carry no alignment marks; whole
+ * granules: no slow path), and so is its load of w[3].
  */
 static void test_aligned_last_granule(void)
 {
@@ -1570,8 +1573,9 @@ static void test_aligned_last_granule(void)
 		const char *name;
 		int checks, bytes, words, slow;
 	} want[] = {
-		{ "kasan_aligned_last", 2, 1, 1, 0 },
-		{ "kasan_unaligned_last", 3, 1, 2, 1 },
+		{ "kasan_aligned_last", 1, 1, 0, 0 },
+		{ "kasan_unaligned_last", 2, 1, 1, 1 },
+		{ "kasan_key_in_value", 2, 1, 1, 0 },
 	};
 	struct kasan_align_val val = { .w = { 24, 0, 0, 0x1234 } };
 	struct kasan_ebpf *skel = NULL;

@@ -43,9 +43,13 @@ static const struct obj_case cases[] = {
 	{ "obj_walk", -1, NOT_VALID, 1 },
 	/* p->d[0], p the trusted o or the untrusted o->next: not checked */
 	{ "obj_mixed", -1, NOT_VALID, 1 },
-	/* o->d[1], o from bpf_kptr_xchg(): fault-tolerant, and checked */
-	{ "obj_kptr_valid", -1, 91, 0 },
-	{ "obj_kptr_freed", OBJ_D(1), 0, 0 },
+	/*
+	 * o->d[1], o from bpf_kptr_xchg(): fault-tolerant, and checked; the
+	 * inlined lookup of the kptr's map loads its key through r2 from the
+	 * stack: not checked
+	 */
+	{ "obj_kptr_valid", -1, 91, 1 },
+	{ "obj_kptr_freed", OBJ_D(1), 0, 1 },
 };
 
 /* Loads, stores and atomics of the xlated program not based on r10. */

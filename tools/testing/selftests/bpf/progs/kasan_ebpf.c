@@ -1135,6 +1135,25 @@ int kasan_unaligned_last(void *ctx)
 	return *(__u64 *)((char *)v + off);
 }
 
+/*
+ * The key of an inlined array lookup, inside a map value rather than on
+ * the stack: its load is checked. w[1] is 0, the only key.
+ */
+SEC("syscall")
+int kasan_key_in_value(void *ctx)
+{
+	struct kasan_align_val *v;
+	__u32 key = 0;
+
+	v = bpf_map_lookup_elem(&kasan_align_map, &key);
+	if (!v)
+		return 0;
+	v = bpf_map_lookup_elem(&kasan_align_map, &v->w[1]);
+	if (!v)
+		return 0;
+	return v->w[3];
+}
+
 /* Frees every live allocation of the module, returns how many. */
 SEC("syscall")
 int kasan_free(void *ctx)
