@@ -5,8 +5,9 @@
 //! closes a group), then random programs against the rules written out
 //! independently here: a member has its leader's base, no jump lands and
 //! no insn leaves the block or writes the base between them, no other
-//! access comes between them, the group fits eight granules, and the slow
-//! path's walk from each leader finds exactly the members the plan made.
+//! checked access comes between them, the group fits eight granules, and
+//! the slow path's walk from each leader finds exactly the members the
+//! plan made.
 
 use kasan_ebpf_host::asm::Asm;
 use kasan_ebpf_host::emit::{self, Config, Mode, Plain};
@@ -91,10 +92,10 @@ impl Marks {
     }
 }
 
-/// The plan: (checks left, members).
+/// The plan: (checks left, members, the plan's words).
 fn plan(insns: &[BpfInsn], marks: &Marks) -> (u32, Vec<usize>, Vec<u64>) {
     let words = insns.len().div_ceil(64);
-    let (mut t, mut m) = (vec![0; words], vec![0; words]);
+    let (mut t, mut m) = (vec![0; words], vec![0; merge::plan_words(insns.len())]);
     // Not planned (indirect jumps): every checked access keeps its check.
     let checks = merge::plan_program(insns, marks.checker(insns), &mut t, &mut m)
         .unwrap()
@@ -269,35 +270,64 @@ fn jump_targets_and_indirect_jumps() {
         insn(EXIT, 0, 0, 0, 0),
     ];
     assert_eq!(plan_plain(&p), (2, vec![]));
-    let (mut t, mut m) = ([0u64], [0u64]);
+    let (mut t, mut m) = ([0u64], [0u64; 2]);
     let none = Marks::none();
     assert_eq!(
         merge::plan_program(&p, none.checker(&p), &mut t, &mut m),
         Ok(None)
     );
-    assert_eq!(m, [0]);
+    assert_eq!(m, [0, 0]);
+}
+
+/// The insns the plan in `words` skips.
+fn skipped(insns: &[BpfInsn], words: &[u64]) -> Vec<usize> {
+    let plan = merge::Plan::new(words, insns.len() as u32).unwrap();
+    (0..insns.len()).filter(|&i| plan.skipped(i)).collect()
 }
 
 #[test]
-fn unchecked_accesses_close_groups_and_trusted_probes_merge() {
+fn unchecked_accesses_stay_in_groups_and_trusted_probes_merge() {
     let end = insn(EXIT, 0, 0, 0, 0);
-    // The middle load (ldst 1) through r2 is stack-only: not checked, and
-    // the group of r1 is closed by it all the same.
+    // The middle load (ldst 1) through r2 is stack-only: not checked, it
+    // reports nothing, and the group of r1 goes on past it; the slow
+    // path's walk steps over it to the member.
     let p = [ldx(4, 3, 1, 0), ldx(4, 4, 2, 0), ldx(4, 5, 1, 4), end];
     let m = Marks {
         stack: marks(&[1]),
         ..Marks::none()
     };
+    let (checks, members, words) = plan(&p, &m);
+    assert_eq!((checks, members), (1, vec![2]));
+    assert_eq!(skipped(&p, &words), [1]);
+    let walked: Vec<usize> = merge::group(&p, merge::Plan::new(&words, 4).unwrap(), 0).collect();
+    assert_eq!(walked, [2]);
+    // A store through the frame pointer (a field copied into a key) is no
+    // checkable access at all: the group goes on, nothing to skip.
+    let p = [ldx(4, 3, 1, 0), stx(4, 10, 3, -8), ldx(4, 5, 1, 4), end];
+    let (checks, members, words) = plan(&p, &Marks::none());
+    assert_eq!((checks, members), (1, vec![2]));
+    assert_eq!(skipped(&p, &words), []);
+    // An unchecked load into the base still writes it: the group ends.
+    let p = [ldx(4, 3, 1, 0), ldx(8, 1, 2, 0), ldx(4, 5, 1, 4), end];
     assert_eq!((plan(&p, &m).0, plan(&p, &m).1), (2, vec![]));
-    // Trusted fault-tolerant loads merge like the others; an untrusted
-    // one is not checked and closes the group.
-    let p = [probe(4, 3, 1, 0), probe(4, 4, 1, 4), probe(8, 5, 1, 8), end];
-    let m = Marks {
-        trusted: marks(&[0, 1]),
+    // Nothing skipped without an open group.
+    let p = [ldx(4, 4, 2, 0), ldx(4, 5, 1, 4), end];
+    let m0 = Marks {
+        stack: marks(&[0]),
         ..Marks::none()
     };
-    let (checks, members, _) = plan(&p, &m);
-    assert_eq!((checks, members), (1, vec![1]));
+    let (checks, members, words) = plan(&p, &m0);
+    assert_eq!((checks, members, skipped(&p, &words)), (1, vec![], vec![]));
+    // Trusted fault-tolerant loads merge like the others; an untrusted
+    // one is not checked, and the group goes on past it.
+    let p = [probe(4, 3, 1, 0), probe(4, 4, 1, 4), probe(8, 5, 1, 8), end];
+    let m = Marks {
+        trusted: marks(&[0, 2]),
+        ..Marks::none()
+    };
+    let (checks, members, words) = plan(&p, &m);
+    assert_eq!((checks, members), (1, vec![2]));
+    assert_eq!(skipped(&p, &words), [1]);
 }
 
 /// The walk the slow path makes from every leader finds the plan's
@@ -308,11 +338,11 @@ fn walks(
     checked: &[bool],
     members: &[usize],
 ) -> Vec<(usize, Vec<usize>)> {
-    let bits = StackOnly::new(words, insns.len() as u32).unwrap();
+    let plan = merge::Plan::new(words, insns.len() as u32).unwrap();
     let mut groups = Vec::new();
     for (i, &c) in checked.iter().enumerate() {
         if c && !members.contains(&i) {
-            groups.push((i, merge::group(insns, bits, i).collect::<Vec<_>>()));
+            groups.push((i, merge::group(insns, plan, i).collect::<Vec<_>>()));
         }
     }
     groups
@@ -448,7 +478,7 @@ fn random_programs_follow_the_rules() {
                         !w.contains(&leader.base.num()),
                         "{p:?}: {k} writes the base"
                     );
-                    if k > l && Access::of_checked(&p[k]).is_some() {
+                    if k > l && checked[k] {
                         assert!(group.contains(&k), "{p:?}: access {k} between {l} and {j}");
                     }
                 }
@@ -465,7 +495,7 @@ fn random_programs_follow_the_rules() {
         // The JIT's walk (bpf_jit_kasan_emit_check()): a check for each
         // checked access but the members, as many as the plan counted,
         // each of a span the emitter takes.
-        let bits = StackOnly::new(&words, len as u32).unwrap();
+        let bits = merge::Plan::new(&words, len as u32).unwrap();
         let mut walk = m.checker(&p);
         let mut emitted = 0;
         for (i, x) in p.iter().enumerate() {

@@ -122,6 +122,13 @@ fail:
 late_initcall(jit_kasan_init_tail);
 
 /*
+ * Bits of a plan for @len insns: which are members of merged groups, then
+ * which are accesses without a check inside a group, each in whole longs
+ * (merge::plan_words() in Rust).
+ */
+#define JIT_KASAN_PLAN_BITS(len)	(2 * round_up((len), BITS_PER_LONG))
+
+/*
  * Plan the checks of @prog: merge those of neighbouring accesses in inline
  * mode, into aux->kasan_members (kept for the slow path), count the
  * accesses merged into another's check in st->merged, and return the
@@ -139,7 +146,8 @@ static int jit_kasan_plan(struct bpf_jit_kasan_state *st,
 
 	cfg->members = NULL;
 	if (cfg->mode == 1 && !aux->kasan_members)
-		aux->kasan_members = bitmap_zalloc(prog->len, GFP_KERNEL);
+		aux->kasan_members =
+			bitmap_zalloc(JIT_KASAN_PLAN_BITS(prog->len), GFP_KERNEL);
 	if (cfg->mode == 1 && aux->kasan_members)
 		targets = bitmap_zalloc(prog->len, GFP_KERNEL);
 	if (!targets) {

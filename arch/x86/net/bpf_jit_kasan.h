@@ -29,7 +29,7 @@ struct bpf_jit_kasan_cfg {
 	u8 r12_free;		/* r12 may hold the shadow offset (no arena) */
 	const struct bpf_insn *insns; /* the program's insns, or NULL */
 	const unsigned long *members; /* aux->kasan_members once planned */
-	u32 len;		/* insns at insns, bits at members */
+	u32 len;		/* insns at insns, planned at members */
 };
 
 static_assert(sizeof(struct bpf_jit_kasan_cfg) == 176);

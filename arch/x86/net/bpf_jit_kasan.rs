@@ -234,10 +234,12 @@ unsafe fn checker(cfg: &Config, ldst: u32) -> Checker<'_> {
 /// Plans the checks of `insns`: returns the number of checks the JIT will
 /// emit, so that it can leave a program with none exactly as it would
 /// without KASAN, or -EINVAL if the verifier's marks in `cfg` do not
-/// describe `insns`. In inline mode, with `members` and `targets` (bitmaps
-/// of `len` bits; `targets` is scratch), merges the checks of neighbouring
-/// accesses and records the members of each group in `members` (see
-/// `merge.rs`); `cfg.members` must then point to it when the JIT emits.
+/// describe `insns`. In inline mode, with `members` (the plan: twice `len`
+/// bits rounded up to whole `unsigned long`s, [`merge::plan_words`]) and
+/// `targets` (`len` bits, scratch), merges the checks of neighbouring
+/// accesses and records each group's members and skipped accesses in
+/// `members` (see `merge.rs`); `cfg.members` must then point to it when
+/// the JIT emits.
 /// `*merged` is set to the number of members: checked accesses without a
 /// check of their own.
 ///
@@ -245,9 +247,9 @@ unsafe fn checker(cfg: &Config, ldst: u32) -> Checker<'_> {
 ///
 /// `cfg` must point to a valid config whose marks are valid (see
 /// [`checker`]), `insns` to `len` valid instructions, `members` and
-/// `targets` each be null or point to `len` bits of writable `unsigned
-/// long`s that nothing else uses meanwhile, and `merged` to a writable
-/// `u32`.
+/// `targets` each be null or point to writable `unsigned long`s that
+/// nothing else uses meanwhile (as many as said above), and `merged` to a
+/// writable `u32`.
 #[no_mangle]
 pub unsafe extern "C" fn bpf_jit_kasan_plan(
     cfg: *const Config,
@@ -282,11 +284,12 @@ pub unsafe extern "C" fn bpf_jit_kasan_plan(
         return c_int::try_from(count).unwrap_or(ERANGE.to_errno());
     }
     let words = (len as usize).div_ceil(64);
-    // SAFETY: the caller promises `len` bits at each, writable, for us
-    // alone; the kernel allocates bitmaps in whole `unsigned long`s.
+    // SAFETY: the caller promises the plan's words at `members` and `len`
+    // bits at `targets`, writable, for us alone; the kernel allocates
+    // bitmaps in whole `unsigned long`s.
     let (members, targets) = unsafe {
         (
-            core::slice::from_raw_parts_mut(members, words),
+            core::slice::from_raw_parts_mut(members, merge::plan_words(len as usize)),
             core::slice::from_raw_parts_mut(targets, words),
         )
     };
@@ -359,11 +362,12 @@ pub unsafe extern "C" fn bpf_jit_kasan_emit_prologue(
 /// # Safety
 ///
 /// `cfg.insns` and `cfg.members` must each be null or point to `cfg.len`
-/// insns and bits that live as long as `cfg`.
+/// insns and the plan of as many (see [`bpf_jit_kasan_plan`]) that live as
+/// long as `cfg`.
 unsafe fn merged<'a>(
     cfg: &'a Config,
     insn: *const BpfInsn,
-) -> Option<(&'a [BpfInsn], StackOnly<'a>, usize)> {
+) -> Option<(&'a [BpfInsn], merge::Plan<'a>, usize)> {
     if cfg.insns.is_null() || cfg.members.is_null() {
         return None;
     }
@@ -373,16 +377,16 @@ unsafe fn merged<'a>(
     if at % size_of::<BpfInsn>() != 0 || idx >= len {
         return None;
     }
-    // SAFETY: the caller promises `len` insns at `cfg.insns`, and `len`
-    // bits at `cfg.members`, in whole `unsigned long`s.
+    // SAFETY: the caller promises `len` insns at `cfg.insns`, and their
+    // plan at `cfg.members`, in whole `unsigned long`s.
     let (insns, words) = unsafe {
         (
             core::slice::from_raw_parts(cfg.insns, len),
-            core::slice::from_raw_parts(cfg.members, len.div_ceil(64)),
+            core::slice::from_raw_parts(cfg.members, merge::plan_words(len)),
         )
     };
-    let members = StackOnly::new(words, cfg.len).ok()?;
-    Some((insns, members, idx))
+    let plan = merge::Plan::new(words, cfg.len).ok()?;
+    Some((insns, plan, idx))
 }
 
 /// Emits the check for `insn`, if it is checked, into `buf`, which runs at
@@ -426,8 +430,8 @@ pub unsafe extern "C" fn bpf_jit_kasan_emit_check(
     // SAFETY: the caller promises `cfg` (with its merge fields) is valid.
     let span = match unsafe { merged(&*cfg, insn) } {
         None => merge::Span::of(&access),
-        Some((insns, members, idx)) => {
-            match merge::check_span(insns, members, idx, &access, walk) {
+        Some((insns, plan, idx)) => {
+            match merge::check_span(insns, plan, idx, &access, walk) {
                 Ok(Some(span)) => span,
                 Ok(None) => {
                     // SAFETY: the caller promises `site` is valid for
@@ -539,18 +543,18 @@ pub unsafe extern "C" fn bpf_jit_kasan_slow_path(regs: *const SavedRegs) {
     if !judge(regs, &access, regs.ip) || w.members.is_null() || w.off.is_null() {
         return;
     }
-    // SAFETY: as above; `len` bits of members in whole `unsigned long`s,
-    // and `len + 1` offsets.
+    // SAFETY: as above; the plan of `len` insns in whole `unsigned long`s
+    // (see `bpf_jit_kasan_plan()`), and `len + 1` offsets.
     let (words, off) = unsafe {
         (
-            core::slice::from_raw_parts(w.members, (w.len as usize).div_ceil(64)),
+            core::slice::from_raw_parts(w.members, merge::plan_words(w.len as usize)),
             core::slice::from_raw_parts(w.off, w.len as usize + 1),
         )
     };
-    let Ok(members) = StackOnly::new(words, w.len) else {
+    let Ok(plan) = merge::Plan::new(words, w.len) else {
         return;
     };
-    for m in merge::group(insns, members, idx) {
+    for m in merge::group(insns, plan, idx) {
         let Some(member) = Access::of_checked(&insns[m]) else {
             break;
         };

@@ -22,10 +22,13 @@
 //!  - the base register is not written in between, so each member's
 //!    address is the base value at the leader plus the member's offset;
 //!  - no other access KASAN checks comes in between (it would close the
-//!    group), so the reports stay in program order; accesses that are not
-//!    checked (stack-only ones, loads through untrusted pointers) close the
-//!    group too, so that the slow path can find the group's end from the
-//!    instructions and this bitmap alone.
+//!    group), so the reports stay in program order. Accesses that are not
+//!    checked (stack-only ones, loads through untrusted pointers) may come
+//!    in between: they report nothing, so the order of reports is that of
+//!    the checked accesses still. Compiled code interleaves them often
+//!    (a field loaded, stored into a key on the stack, the next field
+//!    loaded). The plan marks them as skipped, so that the slow path can
+//!    find the group's end from the instructions and the plan alone.
 //!
 //! A group whose accesses span at most [`MAX_GRANULES`] granules, wherever
 //! the base points within a granule as far as the verifier's alignment
@@ -37,9 +40,10 @@
 //! jumps (whose targets the instructions do not say) are not merged.
 //!
 //! [`plan`] decides the groups once per JIT pass and records the members
-//! in a bitmap over the insns, which the program keeps for its slow path;
-//! [`group`] walks a group's members from its leader, for the JIT (the
-//! span of the check) and the slow path (the accesses to judge) alike.
+//! and the skipped accesses in two bitmaps over the insns ([`Plan`]),
+//! which the program keeps for its slow path; [`group`] walks a group's
+//! members from its leader, for the JIT (the span of the check) and the
+//! slow path (the accesses to judge) alike.
 
 use crate::insn::{op, Access, BpfInsn, BpfReg, Checker, StackOnly};
 
@@ -93,6 +97,48 @@ impl<'a> BitsMut<'a> {
     /// The bitmap, to read.
     pub fn get(&self) -> StackOnly<'_> {
         StackOnly::new(self.words, self.bits).unwrap_or(StackOnly::NONE)
+    }
+}
+
+/// Words of a plan ([`Plan`]) for a program of `len` insns: the members'
+/// bitmap, then the skipped accesses', each in whole words.
+pub fn plan_words(len: usize) -> usize {
+    2 * len.div_ceil(64)
+}
+
+/// A program's plan of merged groups, as [`plan_program`] wrote it into
+/// [`plan_words`] words: the members (accesses that their leader's check
+/// covers), and the skipped accesses (accesses without a check inside a
+/// group, which its walk steps over).
+#[derive(Clone, Copy, Debug)]
+pub struct Plan<'a> {
+    members: StackOnly<'a>,
+    skips: StackOnly<'a>,
+}
+
+impl<'a> Plan<'a> {
+    /// The plan in `words` for a program of `len` insns.
+    pub fn new(words: &'a [u64], len: u32) -> Result<Self, TooSmall> {
+        let half = (len as usize).div_ceil(64);
+        if words.len() < 2 * half {
+            return Err(TooSmall);
+        }
+        let (m, s) = words.split_at(half);
+        Ok(Plan {
+            members: StackOnly::new(m, len).map_err(|_| TooSmall)?,
+            skips: StackOnly::new(s, len).map_err(|_| TooSmall)?,
+        })
+    }
+
+    /// Whether the insn at `i` is a member of a group.
+    pub fn member(&self, i: usize) -> bool {
+        u32::try_from(i).is_ok_and(|i| self.members.get(i))
+    }
+
+    /// Whether the insn at `i` is an access without a check that a group's
+    /// walk steps over.
+    pub fn skipped(&self, i: usize) -> bool {
+        u32::try_from(i).is_ok_and(|i| self.skips.get(i))
     }
 }
 
@@ -276,15 +322,18 @@ impl Span {
 
 /// Decides the merged groups of a program for one JIT pass: sets the bit
 /// of every member (an access that its leader's check covers, and that
-/// gets none of its own) in `members`, a bitmap over `insns`. `checker`
-/// walks the program from its first insn with the verifier's marks;
-/// `targets` has the jump targets ([`jump_targets`]). Returns the number of
-/// checks that remain: the checked accesses that are not members.
+/// gets none of its own) in `members`, and of every access without a check
+/// that comes while a group is open in `skips`, bitmaps over `insns`.
+/// `checker` walks the program from its first insn with the verifier's
+/// marks; `targets` has the jump targets ([`jump_targets`]). Returns the
+/// number of checks that remain: the checked accesses that are not
+/// members.
 pub fn plan(
     insns: &[BpfInsn],
     mut checker: Checker<'_>,
     targets: StackOnly<'_>,
     members: &mut BitsMut<'_>,
+    skips: &mut BitsMut<'_>,
 ) -> u32 {
     let mut open: Option<Span> = None;
     let mut checks = 0;
@@ -307,8 +356,14 @@ pub fn plan(
                         Some(Span::of(&a))
                     }
                 },
-                // An access that is not checked closes the group.
-                None => None,
+                // An access that is not checked reports nothing: the
+                // group stays open, and its walk steps over it.
+                None => {
+                    if open.is_some() {
+                        skips.set(i);
+                    }
+                    open
+                }
             };
         }
         if open.is_some_and(|s| ends_group(insn, s.base)) {
@@ -319,37 +374,50 @@ pub fn plan(
 }
 
 /// Plans the merged groups of a whole program ([`jump_targets`], then
-/// [`plan`]) with `targets` and `members`, bitmaps of at least one bit per
-/// insn (`targets` is scratch). Returns the number of checks that remain,
-/// or `None` for a program with indirect jumps, which gets no groups (its
-/// checks are all its checked accesses, which the caller has counted).
+/// [`plan`]) with `targets`, a bitmap of at least one bit per insn
+/// (scratch), into `words`, at least [`plan_words`] words (read them with
+/// [`Plan::new`]). Returns the number of checks that remain, or `None` for
+/// a program with indirect jumps, which gets no groups (its checks are all
+/// its checked accesses, which the caller has counted).
 pub fn plan_program(
     insns: &[BpfInsn],
     checker: Checker<'_>,
     targets: &mut [u64],
-    members: &mut [u64],
+    words: &mut [u64],
 ) -> Result<Option<u32>, TooSmall> {
     let bits = u32::try_from(insns.len()).map_err(|_| TooSmall)?;
+    let half = insns.len().div_ceil(64);
+    if words.len() < plan_words(insns.len()) {
+        return Err(TooSmall);
+    }
+    let (members, skips) = words.split_at_mut(half);
     let mut targets = BitsMut::new(targets, bits)?;
     let mut members = BitsMut::new(members, bits)?;
+    let mut skips = BitsMut::new(&mut skips[..half], bits)?;
     if !jump_targets(insns, &mut targets) {
         return Ok(None);
     }
-    Ok(Some(plan(insns, checker, targets.get(), &mut members)))
+    Ok(Some(plan(
+        insns,
+        checker,
+        targets.get(),
+        &mut members,
+        &mut skips,
+    )))
 }
 
 /// The members of the group that the access at `leader` leads, in program
-/// order, from `members` (the bitmap [`plan`] wrote): the insns after it
-/// whose bit is set, up to the first that closes the group or is an
-/// access that is not a member. Empty if `leader` is not a checked access.
-pub fn group<'a>(insns: &'a [BpfInsn], members: StackOnly<'a>, leader: usize) -> Group<'a> {
+/// order, from the plan: the insns after it that are members, up to the
+/// first that closes the group or is an access that is neither a member
+/// nor skipped. Empty if `leader` is not a checked access.
+pub fn group<'a>(insns: &'a [BpfInsn], plan: Plan<'a>, leader: usize) -> Group<'a> {
     let (base, next) = match insns.get(leader).and_then(Access::of_checked) {
         Some(a) if !ends_group(&insns[leader], a.base) => (a.base, leader + 1),
         _ => (BpfReg::FP, insns.len()),
     };
     Group {
         insns,
-        members,
+        plan,
         base,
         next,
     }
@@ -359,7 +427,7 @@ pub fn group<'a>(insns: &'a [BpfInsn], members: StackOnly<'a>, leader: usize) ->
 #[derive(Clone, Debug)]
 pub struct Group<'a> {
     insns: &'a [BpfInsn],
-    members: StackOnly<'a>,
+    plan: Plan<'a>,
     base: BpfReg,
     next: usize,
 }
@@ -372,13 +440,14 @@ impl Iterator for Group<'_> {
             let j = self.next;
             let insn = &self.insns[j];
             self.next += 1;
-            if self.members.get(j as u32) {
+            if self.plan.member(j) {
                 if ends_group(insn, self.base) {
                     self.next = self.insns.len();
                 }
                 return Some(j);
             }
-            if Access::of_checked(insn).is_some() || ends_group(insn, self.base) {
+            let skipped = self.plan.skipped(j);
+            if (Access::of_checked(insn).is_some() && !skipped) || ends_group(insn, self.base) {
                 break;
             }
             if insn.code == LD_IMM64 {
@@ -400,15 +469,15 @@ pub struct Inconsistent;
 /// access.
 pub fn check_span(
     insns: &[BpfInsn],
-    members: StackOnly<'_>,
+    plan: Plan<'_>,
     idx: usize,
     access: &Access,
     walk: Checker<'_>,
 ) -> Result<Option<Span>, Inconsistent> {
-    if members.get(idx as u32) {
+    if plan.member(idx) {
         return Ok(None);
     }
-    leader_span(insns, members, idx, access, walk)
+    leader_span(insns, plan, idx, access, walk)
         .map(Some)
         .ok_or(Inconsistent)
 }
@@ -420,14 +489,14 @@ pub fn check_span(
 /// that wrote `members` was not made from these insns and marks.
 pub fn leader_span(
     insns: &[BpfInsn],
-    members: StackOnly<'_>,
+    plan: Plan<'_>,
     leader: usize,
     access: &Access,
     mut checker: Checker<'_>,
 ) -> Option<Span> {
     let mut span = Span::of(access);
     let mut k = leader + 1;
-    for m in group(insns, members, leader) {
+    for m in group(insns, plan, leader) {
         let mut got = None;
         while k <= m {
             got = checker.next(&insns[k]);

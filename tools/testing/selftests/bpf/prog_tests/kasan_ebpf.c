@@ -2565,9 +2565,12 @@ next:
  * block share one check (kasan_checks counts it once), and every bad
  * access of a group is still reported on its own, with its kind, size,
  * address and insn, in program order, whether it comes first, in the
- * middle or last. A call, a write of the pointer or a jump target between
- * two accesses keeps their checks apart: with a jump over the first
- * access, the second is still checked. Outline mode does not merge.
+ * middle or last. An access that is not checked (a store to the stack
+ * through another register) does not part them, and the slow path's walk
+ * steps over it to the bad access after it. A call, a write of the
+ * pointer or a jump target between two accesses keeps their checks apart:
+ * with a jump over the first access, the second is still checked. Outline
+ * mode does not merge.
  */
 #define MERGE_MAX_BAD	2
 
@@ -2597,6 +2600,8 @@ static void test_merged(void)
 		  { &bad_h7, &bad_stx8 }, { 7, 8 } },
 		{ "kasan_merge_atomic", { 0, 2, 5 }, { 0, 3, 0 }, 0,
 		  { &bad_add8, &bad_b8 }, { 8, 8 } },
+		{ "kasan_merge_stack", { 0, 2, 3 }, { 0, 1, 0 }, 0,
+		  { &bad_b8 }, { 8 } },
 		{ "kasan_merge_call", { 0, 3, 3 }, { 0, 0, 0 }, 0,
 		  { &bad_b8 }, { 8 } },
 		{ "kasan_merge_redef", { 0, 3, 3 }, { 0, 0, 0 }, 0,

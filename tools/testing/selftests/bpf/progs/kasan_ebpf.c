@@ -1234,6 +1234,18 @@ MERGE_PROG(kasan_merge_atomic,
 	   "w2 = atomic_fetch_add((u32 *)(r6 + 4), w2);"
 	   "r0 = *(u8 *)(r6 + 8);")
 
+/*
+ * One group with a store to the stack through another pointer between its
+ * accesses (stack-only: not checked, so it reports nothing and the group
+ * goes on past it): the bad load after it is still reported.
+ */
+MERGE_PROG(kasan_merge_stack,
+	   "r7 = r10;"
+	   "r7 += -8;"
+	   "r1 = *(u32 *)(r6 + 0);"
+	   "*(u32 *)(r7 + 0) = r1;"
+	   "r0 = *(u8 *)(r6 + 8);")
+
 /* A helper call between the accesses: two checks. */
 MERGE_PROG(kasan_merge_call,
 	   "r1 = *(u32 *)(r6 + 0);"
