@@ -1154,6 +1154,30 @@ int kasan_key_in_value(void *ctx)
 	return v->w[3];
 }
 
+/*
+ * KASAN_LOOKUPS lookups keyed on the stack, each followed by an aligned load
+ * of the value: the verifier inlines each lookup with a load of its key
+ * (not checked: the key is on the stack), and the program moves while it
+ * does. Returns the OR of the loaded words.
+ */
+SEC("syscall")
+int kasan_many_lookups(void *ctx)
+{
+	struct kasan_align_val *v;
+	__u64 ret = 0;
+	int i;
+
+#pragma unroll
+	for (i = 0; i < KASAN_LOOKUPS; i++) {
+		__u32 key = 0;
+
+		v = bpf_map_lookup_elem(&kasan_align_map, &key);
+		if (v)
+			ret |= v->w[3];
+	}
+	return ret;
+}
+
 /* Frees every live allocation of the module, returns how many. */
 SEC("syscall")
 int kasan_free(void *ctx)

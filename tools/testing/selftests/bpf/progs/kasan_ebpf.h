@@ -202,6 +202,13 @@ enum kasan_blind {
 #define KASAN_MANY		16
 
 /*
+ * kasan_many_lookups: inlined array lookups, each adding insns, together
+ * more than a page of them: the program outgrows its allocation, and the
+ * verifier moves it (bpf_prog_realloc()) while it inlines them.
+ */
+#define KASAN_LOOKUPS		128
+
+/*
  * kasan_count: instrumented accesses in its inline asm, all to a heap buffer;
  * its eight accesses to the stack (through r10 or r7) must not be counted.
  * The seven lie within 56 bytes of the buffer (at most eight granules
