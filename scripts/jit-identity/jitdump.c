@@ -103,17 +103,25 @@ static const char *base(const char *path)
 	return s ? s + 1 : path;
 }
 
+struct kasan_counters {
+	bool present;	/* the kernel prints them (a kernel with the series) */
+	unsigned long long mode, checks, merged;
+};
+
 /*
- * The KASAN counters of a loaded program, from /proc/self/fdinfo/<fd>: a K
- * record if the kernel prints them (a kernel with the series), nothing if
- * it prints none of them, an error if it prints some only.
+ * The KASAN counters of a loaded program, from /proc/self/fdinfo/<fd>:
+ * present if the kernel prints them, absent if it prints none of them, an
+ * error if it prints some only. Read before the program's P record, so
+ * that a failure here makes its only record a fail one.
  */
-static int dump_kasan(const char *obj, const char *name, int fd)
+static int read_kasan(int fd, struct kasan_counters *k)
 {
-	unsigned long long v, mode = 0, checks = 0, merged = 0;
+	unsigned long long v;
 	char path[64], line[256];
 	int seen = 0;
 	FILE *f;
+
+	memset(k, 0, sizeof(*k));
 
 	snprintf(path, sizeof(path), "/proc/self/fdinfo/%d", fd);
 	f = fopen(path, "r");
@@ -121,22 +129,20 @@ static int dump_kasan(const char *obj, const char *name, int fd)
 		return -errno;
 	while (fgets(line, sizeof(line), f)) {
 		if (sscanf(line, "kasan_mode: %llu", &v) == 1) {
-			mode = v;
+			k->mode = v;
 			seen |= 1;
 		} else if (sscanf(line, "kasan_checks: %llu", &v) == 1) {
-			checks = v;
+			k->checks = v;
 			seen |= 2;
 		} else if (sscanf(line, "kasan_merged: %llu", &v) == 1) {
-			merged = v;
+			k->merged = v;
 			seen |= 4;
 		}
 	}
 	fclose(f);
-	if (!seen)
-		return 0;
-	if (seen != 7)
+	if (seen && seen != 7)
 		return -EPROTO;
-	printf("K %s %s %llu %llu %llu\n", obj, name, mode, checks, merged);
+	k->present = seen;
 	return 0;
 }
 
@@ -225,6 +231,7 @@ static void do_object(const char *path)
 
 	for (i = 0; i < n; i++) {
 		struct bpf_program *target = NULL;
+		struct kasan_counters k;
 		long t0, ms;
 		int err, type;
 
@@ -249,10 +256,13 @@ static void do_object(const char *path)
 		err = target ? bpf_object__load(o) : -ENOENT;
 		ms = now_ms() - t0;
 		if (!err)
+			err = read_kasan(bpf_program__fd(target), &k);
+		if (!err)
 			err = dump_prog(obj, names[i], type, ms,
 					bpf_program__fd(target));
-		if (!err)
-			err = dump_kasan(obj, names[i], bpf_program__fd(target));
+		if (!err && k.present)
+			printf("K %s %s %llu %llu %llu\n", obj, names[i], k.mode,
+			       k.checks, k.merged);
 		if (err)
 			printf("P %s %s %d fail %ld %d\n", obj, names[i], type,
 			       ms, err);

@@ -239,6 +239,18 @@ mod tests {
             .contains("10 bytes at mode 0, 8"));
     }
 
+    /// One record per program: jitdump once wrote a fail record after
+    /// the ok one of a program whose counters it could not read, and the
+    /// second silently replaced the first.
+    #[test]
+    fn a_program_has_one_p_record() {
+        let again = ok("p", 4, None) + "P o.bpf.o p 26 fail 1 -71\n";
+        assert!(parse_text(&again, "t").is_err());
+        let skip = "P o.bpf.o p -1 skip 0 0\n";
+        assert!(parse_text(&format!("{skip}{skip}"), "t").is_err());
+        assert!(parse_text(&(ok("p", 4, None) + &ok("q", 4, None)), "t").is_ok());
+    }
+
     #[test]
     fn k_records_must_follow_a_loaded_program() {
         assert!(parse_text("K o.bpf.o p 1 1 0\n", "t").is_err());

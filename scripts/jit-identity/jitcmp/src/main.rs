@@ -160,7 +160,12 @@ fn parse_record(d: &mut Dump, line: &str) -> Result<(), ()> {
                 }
                 _ => return Err(()),
             }
-            d.progs.insert((f[1].to_string(), f[2].to_string()), p);
+            // One record per program: a second would replace the first.
+            let key = (f[1].to_string(), f[2].to_string());
+            if d.progs.contains_key(&key) {
+                return Err(());
+            }
+            d.progs.insert(key, p);
         }
         // The counters of the program loaded just before (P ... ok).
         "K" if f.len() == 6 => {
