@@ -25,10 +25,12 @@
 //!    group), so the reports stay in program order. Accesses that are not
 //!    checked (stack-only ones, loads through untrusted pointers) may come
 //!    in between: they report nothing, so the order of reports is that of
-//!    the checked accesses still. Compiled code interleaves them often
-//!    (a field loaded, stored into a key on the stack, the next field
-//!    loaded). The plan marks them as skipped, so that the slow path can
-//!    find the group's end from the instructions and the plan alone.
+//!    the checked accesses still (for example a store to the stack
+//!    through a register other than r10, or a tracing program's load
+//!    through an untrusted pointer between two trusted ones; accesses
+//!    through r10 itself are never part of the plan). The plan marks them
+//!    as skipped, so that the slow path can find the group's end from the
+//!    instructions and the plan alone.
 //!
 //! A group whose accesses span at most [`MAX_GRANULES`] granules, wherever
 //! the base points within a granule as far as the verifier's alignment
